@@ -1,0 +1,47 @@
+"""Settings of the shared infrastructure, read from the environment (pydantic-settings).
+
+Each service has one settings object (prefix ``SPORTSFEED_<SERVICE>_``) that embeds the
+pieces below it needs; it is built once in the service's ``__main__`` and passed down.
+Secrets have no defaults: a missing MySQL password is an error at start-up.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KafkaSettings(BaseSettings):
+    """Where Kafka is and how topics are named (``SPORTSFEED_KAFKA_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="SPORTSFEED_KAFKA_", frozen=True)
+
+    bootstrap: str = "127.0.0.1:9092"
+    # Tests run on fresh topics by giving each run its own prefix.
+    topic_prefix: str = Field(default="sportsfeed", pattern=r"^[A-Za-z0-9._\-]+$")
+    partitions: int = Field(default=6, ge=1, le=256)
+    replication_factor: int = Field(default=1, ge=1)
+
+
+class MySQLSettings(BaseSettings):
+    """The durable store (``SPORTSFEED_MYSQL_*``); MariaDB locally, MySQL 8 in Docker."""
+
+    model_config = SettingsConfigDict(env_prefix="SPORTSFEED_MYSQL_", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = 3306
+    user: str = "sportsfeed"
+    password: SecretStr
+    database: str = Field(default="sportsfeed", pattern=r"^[A-Za-z0-9_]+$")
+    pool_min: int = Field(default=1, ge=0)
+    pool_max: int = Field(default=10, ge=1)
+
+
+class RedisSettings(BaseSettings):
+    """The live-state cache (``SPORTSFEED_REDIS_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="SPORTSFEED_REDIS_", frozen=True)
+
+    url: str = "redis://127.0.0.1:6379/0"
+    # Tests isolate themselves by key prefix on the one local Redis.
+    key_prefix: str = Field(default="sf", pattern=r"^[A-Za-z0-9._\-]+$")
