@@ -1,0 +1,66 @@
+# SportsFeed: `make up` runs the platform, `make test` passes the tests. Both install
+# whatever is missing first and are safe to run again.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Every recipe that talks to the stack reads its settings from .data/local.env.
+WITH_ENV := source infra/local/env.sh &&
+
+.PHONY: help setup venv stack migrate topics up down status test lint typecheck pytest bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "Python 3.11+ is required (found $$($(PYTHON) --version))"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)  ## create .venv with the project and its dev tools
+
+stack: venv  ## install (if missing) and start Kafka, MariaDB and Redis
+	infra/local/stack.sh start
+
+migrate: stack  ## apply the MySQL migrations
+	$(WITH_ENV) $(PY) -m shared.storage.migrate
+
+topics: stack  ## create the Kafka topics (never auto-created)
+	$(WITH_ENV) $(PY) -m shared.topics
+
+setup: venv stack migrate topics  ## everything `up` and `test` need
+
+up: setup  ## run the whole platform with the feed generator
+	infra/local/services.sh start
+
+down:  ## stop the services and the stack
+	@if [ -x infra/local/services.sh ]; then infra/local/services.sh stop; fi
+	infra/local/stack.sh stop
+
+status:  ## report each part of the platform
+	@infra/local/stack.sh status || true
+	@if [ -x infra/local/services.sh ]; then infra/local/services.sh status || true; fi
+
+lint: venv  ## ruff
+	$(VENV)/bin/ruff check .
+
+typecheck: venv  ## mypy --strict
+	$(VENV)/bin/mypy
+
+pytest: setup  ## the tests (unit, integration and e2e against the real stack)
+	$(WITH_ENV) $(VENV)/bin/pytest -q -p no:cacheprovider
+
+test: setup lint typecheck pytest  ## set up, lint, type-check and run every test
+
+bench: setup  ## run the benchmarks and write the report under .data/bench/
+	$(WITH_ENV) $(PY) -m tests.bench
+
+clean: down  ## stop everything and delete local data and the venv
+	rm -rf .data $(VENV)
