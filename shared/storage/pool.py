@@ -1,0 +1,88 @@
+"""MySQL connections: the aiomysql pool every service uses, and UTC datetime conversion.
+
+Every connection runs with ``time_zone='+00:00'``, so ``CURRENT_TIMESTAMP`` defaults and
+``UNIX_TIMESTAMP()`` agree with the UTC that the ``DATETIME(6)`` columns hold. The driver
+itself ignores ``tzinfo``: it writes a datetime's wall-clock digits and reads back naive
+values, hence :func:`to_db_datetime` and :func:`from_db_datetime` at the boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeAlias
+
+import aiomysql
+
+from shared.settings import MySQLSettings
+
+# One statement, run by the driver on every new connection (and reconnect).
+INIT_COMMAND = "SET time_zone='+00:00'"
+CONNECT_TIMEOUT_S = 10
+# Recycle pooled connections before the server's wait_timeout (8 h by default) drops them.
+POOL_RECYCLE_S = 3600
+# A readiness probe must answer, not hang on a dead server or an exhausted pool.
+PING_TIMEOUT_S = 5.0
+
+# aiomysql ships no type hints: the pool is typed Any, named for the reader.
+Pool: TypeAlias = aiomysql.Pool
+
+
+def connect_kwargs(settings: MySQLSettings, *, database: bool = True) -> dict[str, Any]:
+    """Keyword arguments for ``aiomysql.connect``/``create_pool`` from the settings.
+
+    ``database=False`` connects without selecting a database (to create or drop it).
+    """
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "user": settings.user,
+        "password": settings.password.get_secret_value(),
+        "db": settings.database if database else None,
+        "charset": "utf8mb4",
+        "autocommit": False,
+        "init_command": INIT_COMMAND,
+        "connect_timeout": CONNECT_TIMEOUT_S,
+    }
+
+
+@asynccontextmanager
+async def create_pool(settings: MySQLSettings) -> AsyncIterator[Pool]:
+    """An aiomysql pool on ``settings.database``, closed (and waited for) on exit.
+
+    Connections have autocommit off: callers commit or roll back each transaction.
+    """
+    pool = await aiomysql.create_pool(
+        minsize=min(settings.pool_min, settings.pool_max),
+        maxsize=settings.pool_max,
+        pool_recycle=POOL_RECYCLE_S,
+        **connect_kwargs(settings),
+    )
+    try:
+        yield pool
+    finally:
+        pool.close()
+        await pool.wait_closed()
+
+
+async def ping(pool: Pool) -> None:
+    """Raise unless the database answers a query within a few seconds (readiness checks)."""
+    async with asyncio.timeout(PING_TIMEOUT_S), pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute("SELECT 1")
+        row = await cur.fetchone()
+    if row != (1,):
+        raise RuntimeError(f"MySQL ping answered {row!r}")
+
+
+def to_db_datetime(value: datetime) -> datetime:
+    """A timezone-aware datetime as the naive UTC value a ``DATETIME(6)`` column stores."""
+    if value.tzinfo is None:
+        raise ValueError("refusing a naive datetime: times are timezone-aware UTC")
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def from_db_datetime(value: datetime) -> datetime:
+    """A naive ``DATETIME(6)`` value read from MySQL as a timezone-aware UTC datetime."""
+    return value.replace(tzinfo=UTC)
