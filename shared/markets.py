@@ -30,7 +30,8 @@ def _check_price(value: Decimal) -> Decimal:
         raise ValueError(f"price {value} is outside {MIN_PRICE}..{MAX_PRICE}")
     if value.as_tuple().exponent < -4:  # type: ignore[operator]
         raise ValueError(f"price {value} has more than 4 decimal places")
-    return value.normalize() if value == value.to_integral_value() else value
+    # One spelling per price ("2.50" and "2.5" hash and serialise alike), never "2E+2".
+    return Decimal(format(value.normalize(), "f"))
 
 
 # Decimal odds. Never a float: 1.1 + 2.2 must not become 3.3000000000000003 in a ledger.

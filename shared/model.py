@@ -28,7 +28,10 @@ from shared.markets import Market, MarketKey, MarketSettlement
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC form; pydantic wants ValueError
+        raise ValueError(f"{value.isoformat()} is out of range in UTC") from None
 
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]

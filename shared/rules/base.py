@@ -54,7 +54,11 @@ def _number_error(name: str, value: str, step: Decimal | None) -> str | None:
         return f"specifier {name}={value} is not a number"
     if name == "total" and number <= 0:
         return f"specifier total={value} must be positive"
-    if step is not None and number % step != 0:
+    try:
+        off_step = step is not None and number % step != 0
+    except ArithmeticError:  # too many digits for the decimal context
+        return f"specifier {name}={value} is out of range"
+    if off_step:
         return f"specifier {name}={value} is not a multiple of {step}"
     return None
 

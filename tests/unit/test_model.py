@@ -153,3 +153,19 @@ def test_feed_message_is_frozen() -> None:
     with pytest.raises(ValidationError):
         msg.event_id = "other"  # type: ignore[misc]
     assert isinstance(msg, FeedMessage)
+
+
+@pytest.mark.parametrize(("given", "shown"), [("200.0", "200"), ("2.50", "2.5"), ("1.001", "1.001")])
+def test_prices_have_one_plain_spelling(given: str, shown: str) -> None:
+    market = Market.of("moneyline", outcomes=[{"id": "home", "price": given}])
+    assert market.model_dump(mode="json")["outcomes"][0]["price"] == shown
+
+
+def test_time_without_utc_form_is_a_validation_error() -> None:
+    with pytest.raises(ValidationError, match="out of range in UTC"):
+        message("football", "alive", {}, provider_ts="0001-01-01T00:00:00+01:00")
+
+
+def test_huge_specifier_is_a_validation_error() -> None:
+    with pytest.raises(ValidationError, match="out of range"):
+        odds("football", {"market_key": "totals|total=" + "9" * 60 + ".5", "status": "deactivated"})
