@@ -1,0 +1,316 @@
+"""The one Kafka producer of an ingestion app, its readiness, and publishing with acks.
+
+:class:`KafkaPublisher` owns a single idempotent ``AIOKafkaProducer`` (``acks=all``).
+It connects in the background and keeps retrying, so the service starts (and answers
+``/healthz``, ``/readyz`` 503 and ``POST`` 503) while Kafka is still away. A refresher
+task keeps the producer's metadata fresh; ``/readyz`` is green only while it is.
+
+:meth:`KafkaPublisher.publish` hands every record of a request to the producer first,
+then waits for all acknowledgements together under one deadline, and reports per
+record what Kafka acknowledged (partition, offset) and what it did not: the caller
+never claims a record Kafka did not confirm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aiokafka.partitioner import murmur2
+
+from services.ingestion.metrics import IngestionMetrics
+from services.ingestion.settings import IngestionSettings
+
+log = logging.getLogger(__name__)
+
+
+# Where Kafka stored one record: (partition, offset). A plain tuple: a NamedTuple's
+# constructor showed up in profiles at one per message.
+Ack = tuple[int, int]
+
+
+class KafkaUnavailable(Exception):
+    """The producer is not connected, or its metadata is stale: nothing was sent."""
+
+
+class ProducerLike(Protocol):
+    """What the publisher needs of ``AIOKafkaProducer`` (tests inject a fake)."""
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def flush(self) -> None: ...
+    async def send(
+        self, topic: str, value: bytes | None = None, key: bytes | None = None
+    ) -> asyncio.Future[Any]: ...
+    async def partitions_for(self, topic: str) -> set[int]: ...
+    @property
+    def client(self) -> Any: ...
+
+
+ProducerFactory = Callable[[], ProducerLike]
+
+
+class CachingPartitioner:
+    """Kafka's default murmur2 partitioner, memoised by key.
+
+    aiokafka's murmur2 is pure Python and costs a few microseconds per record; event
+    ids repeat constantly, so a bounded cache removes it from the hot path.
+    """
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self._cache: dict[bytes, int] = {}
+        self._max = max_entries
+
+    def __call__(self, key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+        """Pick the partition for ``key`` exactly as the Java client would."""
+        if key is None:  # never happens here: every record is keyed
+            return all_partitions[0]
+        hashed = self._cache.get(key)
+        if hashed is None:
+            if len(self._cache) >= self._max:
+                self._cache.clear()
+            hashed = self._cache[key] = murmur2(key) & 0x7FFFFFFF
+        return all_partitions[hashed % len(all_partitions)]
+
+
+def aiokafka_factory(settings: IngestionSettings) -> ProducerFactory:
+    """Build real producers the way the settings say."""
+
+    def make() -> ProducerLike:
+        from aiokafka import AIOKafkaProducer
+
+        producer: ProducerLike = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka.bootstrap,
+            client_id="sportsfeed-ingestion",
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=settings.kafka_linger_ms,
+            max_batch_size=settings.kafka_max_batch_bytes,
+            max_request_size=max(settings.kafka_max_batch_bytes, settings.max_body_bytes * 2),
+            request_timeout_ms=settings.kafka_request_timeout_ms,
+            compression_type=settings.kafka_compression,
+            partitioner=CachingPartitioner(),
+        )
+        return producer
+
+    return make
+
+
+@dataclass
+class _State:
+    producer: ProducerLike | None = None
+    refreshed_at: float = 0.0  # monotonic time of the last successful metadata refresh
+    last_error: str = "not connected yet"
+
+
+class KafkaPublisher:
+    """One producer, connected in the background, with per-record acknowledgements."""
+
+    def __init__(
+        self, settings: IngestionSettings, metrics: IngestionMetrics,
+        producer_factory: ProducerFactory | None = None, topics: Sequence[str] = (),
+    ) -> None:
+        self._settings = settings
+        self._metrics = metrics
+        self._factory = producer_factory or aiokafka_factory(settings)
+        self._topics = tuple(topics)  # checked on connect and by /readyz
+        self._state = _State()
+        self._task: asyncio.Task[None] | None = None
+        self._pending_rejections = 0
+        self._stopping = False
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start connecting in the background; returns at once."""
+        self._task = asyncio.create_task(self._run(), name="kafka-publisher")
+
+    async def stop(self) -> None:
+        """Flush what was handed to the producer, then close it."""
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        producer, self._state.producer = self._state.producer, None
+        if producer is not None:
+            try:
+                await asyncio.wait_for(producer.flush(), self._settings.publish_timeout_s)
+            except Exception as exc:  # closing anyway; say why
+                log.warning("producer flush on shutdown failed: %r", exc)
+            await producer.stop()
+
+    async def _run(self) -> None:
+        backoff = 0.2
+        while not self._stopping:
+            producer = self._factory()
+            try:
+                await producer.start()
+                for topic in self._topics:  # fail early on a topic nobody created
+                    await producer.partitions_for(topic)
+            except Exception as exc:  # any failure means: retry later
+                self._state.last_error = f"connect failed: {exc!r}"
+                log.warning("Kafka not reachable (%s); retrying in %.1fs", exc, backoff)
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            self._state.producer = producer
+            self._mark_refreshed()
+            log.info("Kafka producer connected to %s", self._settings.kafka.bootstrap)
+            await self._refresh_forever(producer)
+
+    async def _refresh_forever(self, producer: ProducerLike) -> None:
+        interval = self._settings.readiness_interval_s
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                fresh = await asyncio.wait_for(
+                    producer.client.force_metadata_update(), max(interval, 1.0)
+                )
+            except Exception as exc:  # a failed refresh is just "not fresh"
+                fresh, self._state.last_error = False, f"metadata refresh failed: {exc!r}"
+            if fresh:
+                missing = [t for t in self._topics
+                           if not producer.client.cluster.partitions_for_topic(t)]
+                if missing:
+                    self._state.last_error = f"topics missing: {', '.join(missing)}"
+                else:
+                    self._mark_refreshed()
+            elif not self._state.last_error.startswith("metadata refresh failed"):
+                self._state.last_error = "metadata refresh failed"
+            self._metrics.kafka_ready.set(1 if self.ready else 0)
+
+    def _mark_refreshed(self) -> None:
+        self._state.refreshed_at = time.monotonic()
+        self._metrics.kafka_ready.set(1)
+
+    # -- readiness ----------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        """Connected, with metadata refreshed within ``readiness_max_age_s``."""
+        state = self._state
+        return state.producer is not None and (
+            time.monotonic() - state.refreshed_at < self._settings.readiness_max_age_s
+        )
+
+    async def wait_ready(self, within: float) -> bool:
+        """Wait up to ``within`` seconds for readiness (tests and benchmarks use this)."""
+        deadline = time.monotonic() + within
+        while not self.ready and time.monotonic() < deadline:  # noqa: ASYNC110 - rare, short
+            await asyncio.sleep(0.02)
+        return self.ready
+
+    def readiness(self) -> tuple[bool, str]:
+        """Whether the publisher is ready, and why not."""
+        if self.ready:
+            return True, "ok"
+        if self._state.producer is None:
+            return False, self._state.last_error
+        return False, f"metadata stale: {self._state.last_error}"
+
+    # -- publishing ---------------------------------------------------------------------
+
+    async def publish(
+        self, records: Sequence[tuple[str, bytes, bytes]], deadline_s: float | None = None
+    ) -> tuple[list[Ack | None], str | None]:
+        """Send ``(topic, key, value)`` records; return per-record acks and an error text.
+
+        Raises :class:`KafkaUnavailable` (nothing sent) when the producer is not ready.
+        Otherwise every record is handed over before any ack is awaited, and the acks are
+        awaited together under one deadline; a record whose ack failed or did not arrive
+        in time is ``None`` and the error says why.
+        """
+        producer = self._state.producer
+        if producer is None or not self.ready:
+            raise KafkaUnavailable(self.readiness()[1])
+        started = time.perf_counter()
+        send = producer.send
+        futures: list[asyncio.Future[Any]] = []
+        error: str | None = None
+        try:
+            for topic, key, value in records:
+                futures.append(await send(topic, value, key))
+        except Exception as exc:  # the rest are reported unacknowledged
+            error = f"send failed: {exc!r}"
+        if futures:
+            await _wait_all(
+                futures, self._settings.publish_timeout_s if deadline_s is None else deadline_s
+            )
+        acks: list[Ack | None] = [None] * len(records)
+        for i, fut in enumerate(futures):
+            if fut.done() and not fut.cancelled():
+                failure = fut.exception()
+                if failure is None:
+                    meta = fut.result()
+                    acks[i] = (meta.partition, meta.offset)
+                elif error is None:
+                    error = f"Kafka refused: {failure!r}"
+            elif error is None:
+                error = "timed out waiting for Kafka's acknowledgement"
+                fut.add_done_callback(_consume)
+        self._metrics.kafka_publish_seconds.observe(time.perf_counter() - started)
+        return acks, error
+
+    async def publish_rejected(self, topic: str, key: bytes, value: bytes) -> None:
+        """Best effort: hand a rejected record over without waiting; count failures."""
+        producer = self._state.producer
+        failures = self._metrics.rejected_publish_failures
+        if producer is None or self._pending_rejections >= self._settings.max_pending_rejections:
+            failures.inc()
+            return
+        try:
+            fut = await producer.send(topic, value, key)
+        except Exception as exc:  # best effort, counted
+            log.warning("rejected record not sent: %r", exc)
+            failures.inc()
+            return
+        self._pending_rejections += 1
+
+        def done(f: asyncio.Future[Any]) -> None:
+            self._pending_rejections -= 1
+            if f.cancelled() or f.exception() is not None:
+                failures.inc()
+
+        fut.add_done_callback(done)
+
+
+def _consume(fut: asyncio.Future[Any]) -> None:
+    # Retrieve a late failure so asyncio does not log "exception never retrieved".
+    if not fut.cancelled():
+        fut.exception()
+
+
+def _wait_all(futures: list[asyncio.Future[Any]], timeout: float) -> Awaitable[None]:
+    """A future done when every one of ``futures`` is, or when ``timeout`` passes.
+
+    Cheaper than ``asyncio.wait``/``gather`` for hundreds of futures: one callback
+    each, one timer, no sets and no tasks.
+    """
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[None] = loop.create_future()
+    remaining = len(futures)
+
+    def one_done(_: asyncio.Future[Any]) -> None:
+        nonlocal remaining
+        remaining -= 1
+        if remaining == 0 and not waiter.done():
+            waiter.set_result(None)
+
+    for fut in futures:
+        fut.add_done_callback(one_done)
+
+    def expire() -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    handle = loop.call_later(timeout, expire)
+    waiter.add_done_callback(lambda _: handle.cancel())
+    return waiter

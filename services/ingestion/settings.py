@@ -1,0 +1,57 @@
+"""Settings of the ingestion service (``SPORTSFEED_INGESTION_*``), built once in ``__main__``.
+
+API keys are secrets and have no default: with none configured (neither
+``SPORTSFEED_INGESTION_API_KEYS`` nor ``SPORTSFEED_INGESTION_API_KEYS_FILE``) the
+service refuses to start, see :func:`services.ingestion.auth.load_api_keys`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.settings import KafkaSettings
+
+MIB = 1024 * 1024
+
+
+class IngestionSettings(BaseSettings):
+    """Everything the ingestion service can be told, from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="SPORTSFEED_INGESTION_", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=4000, ge=0, le=65535)
+    # Largest request body accepted; bigger ones get 413 before being read.
+    max_body_bytes: int = Field(default=MIB, ge=1024, le=64 * MIB)
+
+    # "provider:key,provider2:key2[:json|xml|uof]" and/or a file of "provider key [formats]".
+    api_keys: SecretStr | None = None
+    api_keys_file: Path | None = None
+
+    # Token bucket per provider, counted in messages: a batch of 100 costs 100.
+    rate_limit_per_second: float = Field(default=100_000.0, gt=0)
+    rate_limit_burst: int = Field(default=200_000, ge=1)
+    # Per-provider overrides: "provider:rate:burst,provider2:rate:burst".
+    rate_limits: str = ""
+
+    # Producer tuning: a small linger lets concurrent requests share one batch.
+    kafka_linger_ms: int = Field(default=5, ge=0, le=1000)
+    kafka_max_batch_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * MIB)
+    kafka_request_timeout_ms: int = Field(default=10_000, ge=100)
+    kafka_compression: str | None = Field(default=None, pattern=r"^(lz4|gzip|snappy|zstd)$")
+    # How long a request waits for Kafka's acknowledgement before answering 503.
+    publish_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    # How often the producer's metadata is refreshed for /readyz, and how stale it may be.
+    readiness_interval_s: float = Field(default=2.0, gt=0)
+    readiness_max_age_s: float = Field(default=10.0, gt=0)
+    # Seconds a 503 / 429 tells the provider to wait.
+    retry_after_s: int = Field(default=1, ge=1)
+    # How long SIGTERM waits for in-flight requests before closing.
+    shutdown_grace_s: float = Field(default=10.0, ge=0)
+    # Rejected records waiting for Kafka at once; beyond this they are dropped and counted.
+    max_pending_rejections: int = Field(default=10_000, ge=1)
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)

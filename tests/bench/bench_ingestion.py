@@ -1,0 +1,407 @@
+"""Ingestion throughput and latency against the real local Kafka: ``python -m tests.bench.bench_ingestion``.
+
+What runs where (all on 127.0.0.1, bounded in time):
+
+1. fresh topics are created; the service starts as a subprocess (``python -m
+   services.ingestion``, uvloop) on a free port and is awaited on ``/readyz``;
+2. **single**: single-message POSTs from a separate load-generator process (``wrk``
+   when installed, else an aiohttp client process) with many connections;
+3. **batched**: POSTs of ``--batch-size`` messages each, fewer connections;
+4. **bare**: the ceiling, a bare ``AIOKafkaProducer`` with the service's settings writing
+   the same encoded messages, in this process, while the service idles;
+5. Kafka's end offsets are read back: the messages on the topic must be at least what
+   the service acknowledged with 202 (nothing claimed that is not there).
+
+``--profile`` samples the service with py-spy during the load phases and adds the
+hottest functions to the report. Results go to ``.data/bench/ingestion.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from shared.settings import KafkaSettings
+from shared.topics import Topics, create_topics, delete_topics
+from tests.bench import loadgen
+from tests.bench.report import REPO, bench_dir, table, write_report
+from tests.stack import load_local_env
+
+GOALS = {"single_rps": 10_000, "batched_mps": 50_000, "ratio_of_bare": 0.5}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def odds_doc(n: int, event: int) -> dict[str, Any]:
+    """One native-JSON football odds message (1X2 and a total), unique by ``n``."""
+    return {
+        "message_id": f"b-{n}", "sport": "football", "event_id": f"ev-{event}", "kind": "odds",
+        "provider_ts": "2026-05-01T18:00:00Z",
+        "body": {"markets": [
+            {"market_key": "1x2", "outcomes": [
+                {"id": "home", "price": "2.10"}, {"id": "draw", "price": "3.40"},
+                {"id": "away", "price": "3.60"}]},
+            {"market_key": "totals|total=2.5", "outcomes": [
+                {"id": "over", "price": "1.90"}, {"id": "under", "price": "1.95"}]},
+        ]},
+    }
+
+
+class Service:
+    """The ingestion service as a subprocess on its own port."""
+
+    def __init__(self, kafka: KafkaSettings, key: str, port: int, log: Path) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "SPORTSFEED_INGESTION_PORT": str(port),
+            "SPORTSFEED_INGESTION_API_KEYS": f"bench:{key}",
+            "SPORTSFEED_INGESTION_RATE_LIMIT_PER_SECOND": "1e9",
+            "SPORTSFEED_INGESTION_RATE_LIMIT_BURST": "1000000000",
+            "SPORTSFEED_KAFKA_BOOTSTRAP": kafka.bootstrap,
+            "SPORTSFEED_KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
+        }
+        self._log = log.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "services.ingestion"], cwd=REPO, env=env,
+            stdout=self._log, stderr=subprocess.STDOUT,
+        )
+
+    async def wait_ready(self, within: float = 60.0) -> None:
+        """Poll /readyz until 200."""
+        import aiohttp
+
+        deadline = time.monotonic() + within
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"service exited with {self.proc.returncode}")
+                with suppress(aiohttp.ClientError):
+                    async with session.get(f"{self.url}/readyz") as response:
+                        if response.status == 200:
+                            return
+                await asyncio.sleep(0.2)
+        raise RuntimeError("service not ready in time")
+
+    def stop(self) -> int:
+        """SIGTERM, wait, return the exit code (0 after a clean drain)."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self._log.close()
+        return code
+
+
+# The floor: an aiohttp app that reads the body and answers, nothing else (same loop, same
+# load generator). What the service does on top of this is what it costs.
+_HELLO = """
+import sys, uvloop
+from aiohttp import web
+async def handle(request):
+    await request.read()
+    return web.Response(body=b'{"accepted": []}', status=202, content_type="application/json")
+app = web.Application()
+app.router.add_post("/v1/feed/json", handle)
+uvloop.install()
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+"""
+
+
+async def http_floor(conns: int, seconds: float) -> dict[str, Any]:
+    """Requests/s of a bare aiohttp app on this machine, under the same load generator."""
+    import aiohttp
+
+    port = _free_port()
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", _HELLO, str(port))
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                with suppress(aiohttp.ClientError):
+                    async with session.post(f"http://127.0.0.1:{port}/v1/feed/json"):
+                        break
+                await asyncio.sleep(0.1)
+        return await loadgen.run_load(
+            f"http://127.0.0.1:{port}/v1/feed/json", "x", 1, conns, seconds, odds_doc
+        )
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def adapter_cost(size: int, rounds: int = 5) -> dict[str, float]:
+    """CPU microseconds per message of the JSON adapter alone and of encoding, in-process."""
+    from services.ingestion.adapters import parse_json
+    from shared.codec import encode_message
+
+    raw = json.dumps({"messages": [odds_doc(i, i % 1000) for i in range(size)]}).encode()
+    now = datetime.now(UTC)
+    t0 = time.process_time()
+    for _ in range(rounds):
+        result = parse_json(raw, provider="bench", received_at=now)
+    t1 = time.process_time()
+    for _ in range(rounds):
+        for message in result.messages:
+            encode_message(message)
+    t2 = time.process_time()
+    n = rounds * size
+    return {"parse_us_per_msg": round((t1 - t0) / n * 1e6, 1),
+            "encode_us_per_msg": round((t2 - t1) / n * 1e6, 1)}
+
+
+class Profiler:
+    """py-spy sampling the service during one phase (optional)."""
+
+    def __init__(self, pid: int, out: Path, seconds: float) -> None:
+        exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        self.out = out
+        self.proc = subprocess.Popen(
+            [exe, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "97",
+             "--format", "raw", "--nonblocking", "--output", str(out)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+    def top(self, n: int = 15) -> list[tuple[str, float]]:
+        """The functions with the most self time, as shares of all samples."""
+        self.proc.wait(timeout=120)
+        if not self.out.exists():
+            return []
+        own: dict[str, int] = {}
+        total = 0
+        for line in self.out.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            leaf = stack.rsplit(";", 1)[-1]
+            own[leaf] = own.get(leaf, 0) + int(count)
+            total += int(count)
+        ranked = sorted(own.items(), key=lambda kv: -kv[1])[:n]
+        return [(name, round(count / max(total, 1), 4)) for name, count in ranked]
+
+
+async def bare_producer(kafka: KafkaSettings, values: list[tuple[bytes, bytes]],
+                        topic: str, seconds: float) -> dict[str, float]:
+    """The ceiling: the service's producer settings, no HTTP, no parsing."""
+    from aiokafka import AIOKafkaProducer
+
+    from services.ingestion.publisher import CachingPartitioner
+    from services.ingestion.settings import IngestionSettings
+
+    settings = IngestionSettings(api_keys=None)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka.bootstrap, acks="all", enable_idempotence=True,
+        linger_ms=settings.kafka_linger_ms, max_batch_size=settings.kafka_max_batch_bytes,
+        partitioner=CachingPartitioner(),
+    )
+    await producer.start()
+    sent = 0
+    try:
+        started = time.perf_counter()
+        deadline = started + seconds
+        while time.perf_counter() < deadline:
+            futures = [await producer.send(topic, value, key) for key, value in values]
+            await asyncio.gather(*futures)
+            sent += len(futures)
+        elapsed = time.perf_counter() - started
+    finally:
+        await producer.stop()
+    return {"messages": sent, "seconds": round(elapsed, 2), "mps": round(sent / elapsed)}
+
+
+async def end_offsets(kafka: KafkaSettings, topic: str) -> int:
+    """Messages on a topic (sum of its partitions' end offsets)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap)
+    await consumer.start()
+    try:
+        parts = consumer.partitions_for_topic(topic) or set()
+        if not parts:
+            await consumer._client._wait_on_metadata(topic)
+            parts = consumer.partitions_for_topic(topic) or set()
+        offsets = await consumer.end_offsets([TopicPartition(topic, p) for p in parts])
+        return int(sum(offsets.values()))
+    finally:
+        await consumer.stop()
+
+
+def _encoded(n: int) -> list[tuple[bytes, bytes]]:
+    """The messages the batched phase sends, encoded exactly as the service encodes them."""
+    from services.ingestion.adapters import parse_json
+    from shared.codec import encode_message, message_key
+
+    raw = json.dumps({"messages": [odds_doc(i, i % 1000) for i in range(n)]}).encode()
+    result = parse_json(raw, provider="bench", received_at=datetime.now(UTC))
+    return [(message_key(m), encode_message(m)) for m in result.messages]
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    """All phases; returns the results dict of the report."""
+    load_local_env()
+    base = KafkaSettings()
+    kafka = base.model_copy(update={
+        "topic_prefix": f"bench{uuid.uuid4().hex[:8]}.sportsfeed", "partitions": args.partitions,
+    })
+    topics = Topics(kafka.topic_prefix)
+    await create_topics(kafka)
+    key = secrets.token_urlsafe(24)
+    out = bench_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    service = Service(kafka, key, args.port or _free_port(), out / "ingestion-service.log")
+    results: dict[str, Any] = {"settings": {
+        "duration_s": args.duration, "connections": args.connections,
+        "batch_size": args.batch_size, "batch_connections": args.batch_connections,
+        "partitions": args.partitions, "loadgen": "wrk" if loadgen.have_wrk() else "aiohttp",
+    }}
+    try:
+        await service.wait_ready()
+        profiles: dict[str, list[tuple[str, float]]] = {}
+        for phase, size, conns in (("single", 1, args.connections),
+                                   ("batched", args.batch_size, args.batch_connections)):
+            profiler = (Profiler(service.proc.pid, out / f"ingestion-{phase}.pyspy.txt",
+                                 args.duration) if args.profile else None)
+            cpu_before = cpu_seconds(service.proc.pid)
+            stats = await loadgen.run_load(
+                f"{service.url}/v1/feed/json", key, size, conns, args.duration, odds_doc
+            )
+            cpu = cpu_seconds(service.proc.pid) - cpu_before
+            stats["messages_per_s"] = round(stats["ok_per_s"] * size)
+            # CPU the service spent per message: robust to other load on the machine.
+            stats["service_cores_used"] = round(cpu / stats["seconds"], 2)
+            stats["service_cpu_us_per_msg"] = round(cpu / max(stats["ok"] * size, 1) * 1e6, 1)
+            # What one whole core would give at that cost (the service is one process).
+            stats["per_core_msgs_per_s"] = round(1e6 / max(stats["service_cpu_us_per_msg"], 0.1))
+            results[phase] = stats
+            if profiler is not None:
+                profiles[phase] = profiler.top()
+            print(f"{phase}: {json.dumps(stats)}", flush=True)
+        results["exit_code"] = service.stop()
+        feed = topics.feed(next(iter(_sports())))
+        on_topic = await end_offsets(kafka, feed)
+        claimed = (results["single"]["ok"] + results["batched"]["ok"] * args.batch_size)
+        results["verification"] = {"acknowledged_202": claimed, "on_topic": on_topic,
+                                   "nothing_claimed_missing": on_topic >= claimed}
+        bare_topic = topics.feed(list(_sports())[1])
+        results["bare"] = await bare_producer(kafka, _encoded(args.batch_size), bare_topic,
+                                              args.duration)
+        print(f"bare: {json.dumps(results['bare'])}", flush=True)
+        results["adapter_alone"] = adapter_cost(args.batch_size)
+        results["http_floor"] = await http_floor(args.connections, min(args.duration, 10.0))
+        print(f"http floor: {json.dumps(results['http_floor'])}", flush=True)
+        results["machine_load_avg"] = os.getloadavg()
+        if profiles:
+            results["profile_top_self"] = profiles
+    finally:
+        if service.proc.poll() is None:
+            service.stop()
+        await delete_topics(kafka, topics.all())
+    bare = results["bare"]["mps"]
+    results["ratio_batched_to_bare"] = round(results["batched"]["messages_per_s"] / bare, 3)
+    results["goals"] = GOALS
+    results["goals_met"] = {
+        "single_rps": results["single"]["ok_per_s"] >= GOALS["single_rps"],
+        "batched_mps": results["batched"]["messages_per_s"] >= GOALS["batched_mps"],
+        "ratio_of_bare": results["ratio_batched_to_bare"] >= GOALS["ratio_of_bare"],
+    }
+    return results
+
+
+def _sports() -> list[Any]:
+    from shared.enums import Sport
+
+    return list(Sport)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The report's Markdown section."""
+    s, b, bare = results["single"], results["batched"], results["bare"]
+    floor = results["http_floor"]
+    rows = [
+        ("single-message POSTs", f"{s['ok_per_s']:,.0f} req/s", f"{s['messages_per_s']:,} msg/s",
+         s["p50_ms"], s["p99_ms"], s["errors"]),
+        (f"batched POSTs ({results['settings']['batch_size']}/request)",
+         f"{b['ok_per_s']:,.1f} req/s", f"{b['messages_per_s']:,} msg/s", b["p50_ms"],
+         b["p99_ms"], b["errors"]),
+        ("bare aiokafka producer (ceiling)", "-", f"{bare['mps']:,} msg/s", "-", "-", "-"),
+        ("bare aiohttp app, no work (HTTP floor)", f"{floor['ok_per_s']:,.0f} req/s", "-",
+         floor["p50_ms"], floor["p99_ms"], floor["errors"]),
+    ]
+    alone = results["adapter_alone"]
+    met = results["goals_met"]
+    lines = [
+        "## Ingestion", "",
+        table(rows, ("phase", "requests", "messages", "p50 ms", "p99 ms", "non-2xx")), "",
+        f"Batched throughput is {results['ratio_batched_to_bare']:.0%} of the bare producer.",
+        f"Load generator: {results['settings']['loadgen']}, "
+        f"{results['settings']['connections']} connections (single), "
+        f"{results['settings']['batch_connections']} (batched), "
+        f"{results['settings']['duration_s']} s per phase, same 2-core machine.", "",
+        f"Service CPU per message: {s['service_cpu_us_per_msg']} µs single "
+        f"({s['service_cores_used']} cores busy), {b['service_cpu_us_per_msg']} µs batched "
+        f"({b['service_cores_used']} cores busy): with a whole core to itself the service "
+        f"would do about {s['per_core_msgs_per_s']:,} single requests/s and "
+        f"{b['per_core_msgs_per_s']:,} batched messages/s. The JSON adapter alone (parse + canonical "
+        f"validation) costs {alone['parse_us_per_msg']} µs/msg and encoding "
+        f"{alone['encode_us_per_msg']} µs/msg in-process. Load average at the end: "
+        f"{', '.join(f'{x:.1f}' for x in results['machine_load_avg'])}.", "",
+        "Goals: " + ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in met.items()),
+        "", f"Verification: {results['verification']}",
+        f"Service exit code after SIGTERM: {results['exit_code']}",
+    ]
+    for phase, top in results.get("profile_top_self", {}).items():
+        lines += ["", f"Hottest functions (self time), {phase}:", ""]
+        lines += [f"- {share:.1%} {name}" for name, share in top[:10]]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds per phase (max 30)")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-connections", type=int, default=8)
+    parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--profile", action="store_true", help="sample the service (py-spy)")
+    args = parser.parse_args(argv)
+    args.duration = min(args.duration, 30.0)
+    with suppress(ImportError):
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    results = asyncio.run(run(args))
+    json_path, md_path = write_report("ingestion", results, markdown(results))
+    print(markdown(results))
+    print(f"\nreport: {json_path} {md_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
