@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # Every recipe that talks to the stack reads its settings from .data/local.env.
 WITH_ENV := source infra/local/env.sh &&
 
-.PHONY: help setup venv stack migrate topics up down status test lint typecheck pytest bench clean
+.PHONY: help setup venv stack migrate topics tools up down status test lint typecheck pytest bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,12 +54,16 @@ lint: venv  ## ruff
 typecheck: venv  ## mypy --strict
 	$(VENV)/bin/mypy
 
-pytest: setup  ## the tests (unit, integration and e2e against the real stack)
+tools: ## install the Debian tools the tests use (chromium for the browser test)
+	infra/local/tools.sh test
+
+pytest: setup tools  ## the tests (unit, integration and e2e against the real stack)
 	$(WITH_ENV) $(VENV)/bin/pytest -q -p no:cacheprovider
 
 test: setup lint typecheck pytest  ## set up, lint, type-check and run every test
 
 bench: setup  ## run the benchmarks and write the report under .data/bench/
+	infra/local/tools.sh bench
 	$(WITH_ENV) $(PY) -m tests.bench
 
 clean: down  ## stop everything and delete local data and the venv
