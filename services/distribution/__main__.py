@@ -1,0 +1,68 @@
+"""``python -m services.distribution``: REST :4002, WebSocket :4003 and fan-out until SIGTERM.
+
+SIGTERM (or SIGINT) closes every WebSocket client with 1001 (going away), stops the
+Kafka consumer, stops the REST app, closes the pools and exits 0. A configuration
+error exits 2 with the reason on stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from pydantic import ValidationError
+
+from services.distribution.service import DistributionService
+from services.distribution.settings import DistributionSettings
+
+log = logging.getLogger("services.distribution")
+
+
+async def serve(settings: DistributionSettings, stop: asyncio.Event | None = None) -> None:
+    """Run until ``stop`` is set or SIGTERM/SIGINT arrives, then shut down cleanly."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with DistributionService(settings):
+            await stop.wait()
+            log.info("shutting down: closing WebSocket clients, stopping the consumer")
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    log.info("distribution stopped")
+
+
+def _install_uvloop() -> bool:
+    try:
+        import uvloop
+    except ImportError:  # optional: plain asyncio works, only slower
+        return False
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return True
+
+
+def main() -> int:
+    """Entry point: build the settings once, run, exit 0 after a clean shutdown."""
+    try:
+        settings = DistributionSettings()
+    except ValidationError as exc:
+        print(f"distribution: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # The access log of websockets' handshakes is noise at info level.
+    logging.getLogger("websockets.server").setLevel(logging.WARNING)
+    uv = _install_uvloop()
+    log.info("event loop: %s", "uvloop" if uv else "asyncio")
+    asyncio.run(serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Settings of the distribution service (``SPORTSFEED_DISTRIBUTION_*``), built once in ``__main__``.
+
+The infrastructure pieces read their own prefixes (``SPORTSFEED_KAFKA_*``,
+``SPORTSFEED_MYSQL_*``, ``SPORTSFEED_REDIS_*``). WebSocket tokens are secrets with no
+default: when none are configured the token check is off.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
+
+
+class DistributionSettings(BaseSettings):
+    """Everything the distribution service can be told, from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="SPORTSFEED_DISTRIBUTION_", frozen=True)
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    mysql: MySQLSettings = Field(default_factory=MySQLSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+
+    host: str = "127.0.0.1"
+    # Port 0 picks a free port (tests run many instances side by side).
+    rest_port: int = Field(default=4002, ge=0, le=65535)
+    ws_port: int = Field(default=4003, ge=0, le=65535)
+    # What the trading page connects to; None: the page's own host name on ws_port.
+    ws_public_url: str | None = None
+
+    # Each instance is its own consumer group, so every instance sees every update.
+    # The default is unique per process; set it only to pin a name in logs.
+    consumer_group: str = Field(
+        default_factory=lambda: f"sportsfeed-distribution-{uuid.uuid4().hex[:12]}",
+        pattern=r"^[A-Za-z0-9._\-]+$",
+    )
+    # How long the broker may hold a fetch waiting for data (bounds idle latency).
+    fetch_max_wait_ms: int = Field(default=50, ge=1, le=5000)
+
+    # Application heartbeat to every client, and the slow-client sweep, every N seconds.
+    heartbeat_s: float = Field(default=5.0, gt=0, le=300)
+    # Protocol-level pings (websockets' keepalive); a peer silent past the timeout is dropped.
+    ping_interval_s: float = Field(default=20.0, gt=0)
+    ping_timeout_s: float = Field(default=20.0, gt=0)
+    close_timeout_s: float = Field(default=5.0, gt=0)
+    max_message_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    # Per-client queue: past ``queue_conflate_at`` messages the pending deltas are merged
+    # per event; past ``queue_max`` (after merging) or when nothing could be written for
+    # ``max_lag_s``, the client is disconnected with 4008.
+    queue_conflate_at: int = Field(default=1000, ge=1)
+    queue_max: int = Field(default=20_000, ge=1)
+    max_lag_s: float = Field(default=10.0, gt=0)
+    # Bytes buffered in user space per client before its writer waits for the socket.
+    write_buffer_high: int = Field(default=256 * 1024, ge=1024)
+    # Kernel send buffer per client socket (0: the system's autotuning).
+    socket_sndbuf: int = Field(default=0, ge=0)
+    # Deltas are written to clients in one go every N ms (0: after each Kafka batch):
+    # one system call per client per flush instead of one per delta.
+    flush_interval_ms: float = Field(default=10.0, ge=0, le=1000)
+    # Conflation window of a subscription that does not ask for one (0: every delta).
+    conflate_ms_default: int = Field(default=0, ge=0, le=60_000)
+
+    # Deltas kept per event for resume, and how many events keep them.
+    retained_deltas: int = Field(default=256, ge=1, le=100_000)
+    retained_events: int = Field(default=20_000, ge=1)
+
+    # Comma-separated tokens; unset: no token check.
+    ws_tokens: SecretStr | None = None
+
+    # REST: largest page of /v1/events and of odds history.
+    page_max: int = Field(default=500, ge=1, le=500)
+    history_max: int = Field(default=10_000, ge=1)
+    # How long a rendered /v1/events/{id} stays cached unless a delta invalidates it first.
+    detail_cache_s: float = Field(default=2.0, ge=0)
+    shutdown_grace_s: float = Field(default=5.0, ge=0)
+    log_level: str = "info"
+
+    def tokens(self) -> frozenset[str]:
+        """The accepted WebSocket tokens (empty: the check is off)."""
+        if self.ws_tokens is None:
+            return frozenset()
+        return frozenset(t.strip() for t in self.ws_tokens.get_secret_value().split(",") if t.strip())

@@ -1,0 +1,327 @@
+// SportsFeed trading page: one WebSocket, snapshots then deltas applied by version.
+// Plain JS, no build step. The protocol is in docs/websocket.md.
+(() => {
+  "use strict";
+
+  const SPORTS = [
+    ["football", "Football"], ["basketball", "Basketball"],
+    ["tennis", "Tennis"], ["ice_hockey", "Ice hockey"],
+  ];
+  // The main markets of each sport (the types in shared/rules), left to right.
+  const MAIN = { football: "1x2", ice_hockey: "1x2", basketball: "moneyline", tennis: "moneyline" };
+  const MARKET_TYPES = ["1x2", "moneyline", "totals", "handicap"];
+  const OUTCOMES = {
+    "1x2": [["home", "1"], ["draw", "X"], ["away", "2"]],
+    moneyline: [["home", "1"], ["away", "2"]],
+    totals: [["over", "Over"], ["under", "Under"]],
+    handicap: [["home", "1"], ["away", "2"]],
+  };
+  const LIVE = new Set(["live", "suspended", "interrupted"]);
+  const ENDED = new Set(["ended", "closed", "cancelled", "abandoned"]);
+  const FLASH_MS = 1600;
+
+  const params = new URLSearchParams(location.search);
+  const state = {
+    events: new Map(),      // event id -> {id, sport, version, status, fixture, live, markets, at}
+    sport: params.get("sport") || "football",
+    ws: null, connected: false, backoff: 500, lastMessage: 0, heartbeatS: 5,
+    resyncing: new Set(),
+    flashes: new Map(),     // "event|market|outcome" -> {dir, until}
+    received: { snapshot: 0, delta: 0, heartbeat: 0 },
+    url: null,
+  };
+  window.sportsfeed = state; // for the browser test and for the curious
+
+  const $ = (id) => document.getElementById(id);
+  const esc = (s) => String(s ?? "").replace(/[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+
+  // ---- connection ---------------------------------------------------------------------
+
+  async function wsUrl() {
+    if (params.get("ws")) return params.get("ws");
+    let port = 4003, url = null;
+    try {
+      const cfg = await (await fetch("/config.json", { cache: "no-store" })).json();
+      port = cfg.ws_port || port; url = cfg.ws_url; state.heartbeatS = cfg.heartbeat_s || 5;
+    } catch (e) { /* the defaults will do */ }
+    if (url) return url;
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    return `${scheme}://${location.hostname || "127.0.0.1"}:${port}/`;
+  }
+
+  function setConn(kind, label) {
+    $("conn").dataset.state = kind;
+    $("conn-label").textContent = label;
+  }
+
+  async function connect() {
+    state.url = state.url || await wsUrl();
+    const token = params.get("token");
+    const url = token ? `${state.url}${state.url.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}` : state.url;
+    $("ws-url").textContent = state.url;
+    setConn("connecting", "connecting…");
+    const ws = new WebSocket(url);
+    state.ws = ws;
+    ws.onmessage = (e) => {
+      state.lastMessage = Date.now();
+      let msg;
+      try { msg = JSON.parse(e.data); } catch (err) { return; }
+      onMessage(msg);
+    };
+    ws.onclose = () => {
+      if (state.ws !== ws) return;
+      state.connected = false;
+      setConn("closed", `offline · retrying in ${Math.round(state.backoff / 100) / 10}s`);
+      setTimeout(connect, state.backoff);
+      state.backoff = Math.min(state.backoff * 2, 10000);
+    };
+  }
+
+  function send(msg) {
+    if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(msg));
+  }
+
+  function subscribe() {
+    // After a reconnect, resume every event we hold: the server replays the missed
+    // deltas, or sends a snapshot when they are no longer retained.
+    const resume = {};
+    for (const ev of state.events.values()) resume[ev.id] = ev.version;
+    const msg = { type: "subscribe", id: "board", sports: SPORTS.map((s) => s[0]),
+                  markets: MARKET_TYPES, resume };
+    if (params.get("token")) msg.token = params.get("token");
+    send(msg);
+  }
+
+  // ---- messages -----------------------------------------------------------------------
+
+  function onMessage(msg) {
+    switch (msg.type) {
+      case "welcome":
+        state.connected = true; state.backoff = 500; state.heartbeatS = msg.heartbeat_s || 5;
+        state.resyncing.clear();
+        setConn("open", "live");
+        subscribe();
+        break;
+      case "snapshot": state.received.snapshot++; applySnapshot(msg); break;
+      case "delta": state.received.delta++; applyDelta(msg); break;
+      case "heartbeat":
+        state.received.heartbeat++;
+        $("server-time").textContent = (msg.ts || "").replace("T", " ").replace(/\.\d+Z$/, "Z");
+        break;
+      case "error": console.warn("sportsfeed:", msg); break;
+      default: break;
+    }
+  }
+
+  function flashChanges(ev, markets) {
+    const now = Date.now();
+    for (const m of markets) {
+      const old = ev && ev.markets[m.market_key];
+      if (!old) continue;
+      for (const o of m.outcomes || []) {
+        const before = (old.outcomes || []).find((x) => x.id === o.id);
+        if (!before || before.price == null || o.price == null) continue;
+        const a = parseFloat(before.price), b = parseFloat(o.price);
+        if (a !== b) state.flashes.set(`${ev.id}|${m.market_key}|${o.id}`, { dir: b > a ? "up" : "down", until: now + FLASH_MS });
+      }
+    }
+    setTimeout(render, FLASH_MS + 50);
+  }
+
+  function applySnapshot(msg) {
+    const prev = state.events.get(msg.event_id);
+    const ev = {
+      id: msg.event_id, sport: msg.sport, version: msg.version, status: msg.status || "not_started",
+      fixture: msg.fixture || {}, live: msg.live || null, markets: msg.markets || {}, at: Date.now(),
+    };
+    if (prev) flashChanges(prev, Object.values(ev.markets));
+    state.events.set(ev.id, ev);
+    state.resyncing.delete(ev.id);
+    schedule();
+  }
+
+  function resync(id) {
+    if (state.resyncing.has(id)) return;
+    state.resyncing.add(id);
+    send({ type: "resync", event_ids: [id] });
+  }
+
+  function applyDelta(msg) {
+    const ev = state.events.get(msg.event_id);
+    if (!ev) { resync(msg.event_id); return; }
+    const from = msg.from_version ?? msg.version;
+    if (msg.version <= ev.version) return;                       // already applied
+    if (from !== ev.version + 1) { resync(ev.id); return; }      // a gap: fresh snapshot
+    flashChanges(ev, msg.markets || []);
+    if (msg.status) ev.status = msg.status;
+    if (msg.fixture) ev.fixture = msg.fixture;
+    if (msg.live) { ev.live = msg.live; ev.at = Date.now(); }
+    for (const m of msg.markets || []) ev.markets[m.market_key] = m;
+    ev.version = msg.version;
+    schedule();
+  }
+
+  // ---- rendering ----------------------------------------------------------------------
+
+  let pending = false;
+  function schedule() {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => { pending = false; render(); });
+  }
+
+  function columns(sport) {
+    const main = MAIN[sport] || "moneyline";
+    return [[main, main === "1x2" ? "1X2" : "Winner"], ["totals", "Total"], ["handicap", "Handicap"]];
+  }
+
+  function mainLine(ev, type) {
+    const all = Object.values(ev.markets).filter((m) => m.market_key === type || m.market_key.startsWith(type + "|"));
+    if (all.length <= 1) return all[0];
+    const spread = (m) => {
+      const p = (m.outcomes || []).map((o) => parseFloat(o.price)).filter((x) => !isNaN(x));
+      return p.length === 2 ? Math.abs(p[0] - p[1]) : 99;
+    };
+    const open = all.filter((m) => m.status === "active");
+    return (open.length ? open : all).sort((a, b) => spread(a) - spread(b) || a.market_key.localeCompare(b.market_key))[0];
+  }
+
+  function clockText(ev) {
+    const live = ev.live;
+    if (!live || !live.clock) return "";
+    let s = live.clock.seconds;
+    if (live.clock.running && LIVE.has(ev.status)) s += Math.floor((Date.now() - ev.at) / 1000);
+    if (ev.sport === "football") {
+      const stoppage = live.clock.stoppage_seconds ? `+${Math.ceil(live.clock.stoppage_seconds / 60)}` : "";
+      return `${Math.floor(s / 60) + 1}'${stoppage}`;
+    }
+    return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+  }
+
+  function periodText(p) {
+    if (!p) return "";
+    const names = { "1h": "1st half", "2h": "2nd half", pen: "Pens", so: "Shoot-out" };
+    if (names[p]) return names[p];
+    const m = /^([a-z]+)(\d+)$/.exec(p);
+    if (!m) return p.toUpperCase();
+    return m[1] === "set" ? `Set ${m[2]}` : `${m[1].toUpperCase()}${m[2]}`;
+  }
+
+  function whenCell(ev) {
+    if (LIVE.has(ev.status)) {
+      const label = ev.status === "live" ? "Live" : ev.status;
+      return `<span class="pill live">${esc(label)}</span>
+        <span class="clock" data-clock="${esc(ev.id)}">${esc(periodText(ev.live && ev.live.period))} ${esc(clockText(ev))}</span>`;
+    }
+    if (ENDED.has(ev.status)) return `<span class="pill ended">${esc(ev.status)}</span>`;
+    const t = ev.fixture.start_time ? new Date(ev.fixture.start_time) : null;
+    const time = t ? t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "–";
+    const day = t ? t.toLocaleDateString([], { day: "numeric", month: "short" }) : "";
+    return `<span class="pill">${esc(ev.status.replace("_", " "))}</span><span class="start">${esc(day)} ${esc(time)}</span>`;
+  }
+
+  function scoreCell(ev) {
+    const s = ev.live && ev.live.score;
+    if (!s) return `<span>–</span><span>–</span>`;
+    const game = ev.live.game;
+    const extra = game ? `<span class="game">${esc(game.home)}-${esc(game.away)}</span>` : "";
+    return `<span>${esc(s.home)}</span><span>${esc(s.away)}</span>${extra}`;
+  }
+
+  function marketCell(ev, type) {
+    const m = mainLine(ev, type);
+    const spec = OUTCOMES[type] || [];
+    const line = m && m.market_key.includes("=") ? m.market_key.split("=").pop() : "";
+    const now = Date.now();
+    const cells = spec.map(([oid, label]) => {
+      const o = m && (m.outcomes || []).find((x) => x.id === oid);
+      const price = o && o.price != null ? o.price : null;
+      const suspended = m && (m.status !== "active" || (o && o.active === false));
+      const flash = m && state.flashes.get(`${ev.id}|${m.market_key}|${oid}`);
+      const cls = ["price", price == null ? "na" : "", suspended ? "suspended" : "",
+                   flash && flash.until > now ? flash.dir : ""].filter(Boolean).join(" ");
+      return `<div class="${cls}" data-market="${esc(m ? m.market_key : type)}" data-outcome="${oid}" data-price="${esc(price ?? "")}">
+        <span class="oc">${label}</span><span class="val">${esc(price ?? "–")}</span></div>`;
+    });
+    return `<div class="market" data-type="${type}"><span class="line">${esc(line)}</span>${cells.join("")}</div>`;
+  }
+
+  function rowHtml(ev) {
+    const f = ev.fixture, live = ev.live || {};
+    const home = f.home ? f.home.name : "Home", away = f.away ? f.away.name : "Away";
+    const serve = (side) => (live.server === side ? `<span class="serve" title="serving">●</span>` : "");
+    return `<div class="when">${whenCell(ev)}</div>
+      <div class="teams">
+        <span class="team home">${serve("home")}${esc(home)}</span>
+        <span class="team away">${serve("away")}${esc(away)}</span>
+        <span class="comp">${esc(f.competition ? f.competition.name : "")}</span>
+      </div>
+      <div class="score">${scoreCell(ev)}</div>
+      ${columns(ev.sport).map(([type]) => marketCell(ev, type)).join("")}`;
+  }
+
+  function order(a, b) {
+    const rank = (e) => (LIVE.has(e.status) ? 0 : ENDED.has(e.status) ? 2 : 1);
+    const ta = a.fixture.start_time || "", tb = b.fixture.start_time || "";
+    return rank(a) - rank(b) || ta.localeCompare(tb) || a.id.localeCompare(b.id);
+  }
+
+  function renderTabs() {
+    const nav = $("tabs");
+    if (!nav.children.length) {
+      for (const [id, name] of SPORTS) {
+        const b = document.createElement("button");
+        b.className = "tab"; b.dataset.sport = id; b.setAttribute("role", "tab");
+        b.innerHTML = `<span>${name}</span><span class="count">0</span>`;
+        b.onclick = () => { state.sport = id; render(); };
+        nav.appendChild(b);
+      }
+    }
+    const counts = {};
+    for (const ev of state.events.values()) if (LIVE.has(ev.status)) counts[ev.sport] = (counts[ev.sport] || 0) + 1;
+    for (const b of nav.children) {
+      b.setAttribute("aria-selected", String(b.dataset.sport === state.sport));
+      b.querySelector(".count").textContent = counts[b.dataset.sport] || 0;
+      b.title = `${counts[b.dataset.sport] || 0} live`;
+    }
+  }
+
+  function render() {
+    renderTabs();
+    const cols = columns(state.sport);
+    $("board-head").innerHTML = `<span>Time</span><span>Match</span><span>Score</span>` + cols.map(([type, label]) =>
+      `<span class="mkt"><span>${label}</span><span>${(OUTCOMES[type] || []).map((o) => o[1]).join(" · ")}</span></span>`).join("");
+    const list = [...state.events.values()].filter((e) => e.sport === state.sport).sort(order);
+    const rows = $("rows");
+    const existing = new Map([...rows.children].map((el) => [el.dataset.eventId, el]));
+    let before = rows.firstChild;
+    for (const ev of list) {
+      let el = existing.get(ev.id);
+      if (!el) { el = document.createElement("div"); el.className = "row"; el.dataset.eventId = ev.id; }
+      existing.delete(ev.id);
+      const html = rowHtml(ev);
+      if (el._html !== html) { el.innerHTML = html; el._html = html; }
+      el.dataset.version = ev.version;
+      if (el !== before) rows.insertBefore(el, before); else before = before.nextSibling;
+    }
+    for (const el of existing.values()) el.remove();
+    $("empty").hidden = list.length > 0;
+    $("stats").textContent = `${state.events.size} events · v${[...state.events.values()].reduce((n, e) => n + e.version, 0)} applied`;
+  }
+
+  // Running clocks tick between updates; a silent connection is replaced.
+  setInterval(() => {
+    for (const el of document.querySelectorAll("[data-clock]")) {
+      const ev = state.events.get(el.dataset.clock);
+      if (ev) el.textContent = `${periodText(ev.live && ev.live.period)} ${clockText(ev)}`;
+    }
+    if (state.connected && Date.now() - state.lastMessage > state.heartbeatS * 3000 + 2000) {
+      state.ws.close();
+    }
+  }, 1000);
+  setInterval(() => send({ type: "heartbeat", ts: new Date().toISOString() }), 15000);
+
+  render();
+  connect();
+})();

@@ -1,0 +1,1 @@
+"""WebSocket push: subscriptions, snapshots, ordered deltas, resume, conflation."""

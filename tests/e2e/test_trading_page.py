@@ -1,0 +1,135 @@
+"""The trading page in headless Chromium: events appear, prices move, suspensions grey out.
+
+Debian's Chromium (``apt-get install -y chromium``) driven by Playwright's Python package;
+Playwright's own browser download is never used. The page is served by an in-process
+distribution service on the real stack; updates are published to the fresh topics.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from shared.enums import EventStatus, MarketStatus, Sport
+from shared.live import LiveState, MarketState
+from shared.model import Clock, Score
+from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
+from tests.integration.test_distribution_support import (
+    REPO,
+    T0,
+    delta,
+    market,
+    publish,
+    publisher,
+    running_service,
+    seed_redis,
+    service_settings,
+    snapshot,
+)
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOT = REPO / ".data" / "screenshots" / "trading.png"
+
+
+def board_markets(home: str = "2.10", handicap: MarketStatus = MarketStatus.ACTIVE) -> list[MarketState]:
+    """The main football markets of the board."""
+    return [
+        market("1x2", home, "3.40", "3.60"),
+        market("totals|total=2.5", "1.85", "1.95"),
+        market("totals|total=3.5", "2.60", "1.48"),
+        market("handicap|hcp=-0.5", "2.05", "1.80", status=handicap),
+    ]
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Debian's Chromium, which the Makefile installs."""
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium")
+    return CHROMIUM
+
+
+@pytest.fixture
+async def page_url(
+    chromium: str, kafka_settings: KafkaSettings, mysql_settings: MySQLSettings,
+    redis_settings: RedisSettings,
+) -> AsyncIterator[str]:
+    """The page of a running service whose Redis holds a few football events."""
+    await seed_redis(redis_settings, [
+        snapshot("ev-page", version=5, home="Ajax", away="Feyenoord", score=(1, 0),
+                 markets=board_markets(handicap=MarketStatus.SUSPENDED)),
+        snapshot("ev-2", version=2, home="PSV", away="AZ", score=(2, 2), markets=board_markets("1.95")),
+        snapshot("ev-3", version=1, home="Utrecht", away="Twente", start=T0 + timedelta(days=1),
+                 status=EventStatus.NOT_STARTED, live=False, markets=board_markets("2.45")),
+        snapshot("bb-1", Sport.BASKETBALL, version=1, home="Lakers", away="Celtics",
+                 markets=[market("moneyline", "1.70", "2.15")]),
+    ])
+    settings = service_settings(kafka_settings, mysql_settings, redis_settings)
+    async with running_service(settings) as service:
+        yield service.rest_url + "/"
+
+
+async def test_page_shows_events_and_a_published_price_change(
+    page_url: str, kafka_settings: KafkaSettings, redis_settings: RedisSettings,
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                           headless=True, timeout=30_000)
+        try:
+            page = await browser.new_page(viewport={"width": 1440, "height": 640})
+            page.set_default_timeout(15_000)
+            await page.goto(page_url)
+            row = page.locator('[data-event-id="ev-page"]')
+            await expect(row).to_contain_text("Ajax")
+            await expect(row).to_contain_text("Feyenoord")
+            home = row.locator('[data-market="1x2"][data-outcome="home"]')
+            await expect(home.locator(".val")).to_have_text("2.1")
+            suspended = row.locator('[data-market="handicap|hcp=-0.5"][data-outcome="home"]')
+            await expect(suspended).to_have_class("price suspended")
+            await expect(page.locator("#conn")).to_have_attribute("data-state", "open")
+
+            live = LiveState(status=EventStatus.LIVE, period="2h", clock=Clock(seconds=3900),
+                             score=Score(home=2, away=0))
+            async with publisher(kafka_settings) as producer:
+                await publish(producer, kafka_settings, [
+                    delta("ev-page", 6, market("1x2", "1.72", "3.90", "4.80"),
+                          market("handicap|hcp=-0.5", "1.70", "2.10"), live=live),
+                ])
+                await expect(home.locator(".val")).to_have_text("1.72")
+                await expect(home).to_have_class("price down")
+                await expect(row.locator(".score")).to_contain_text("2")
+                await expect(suspended).to_have_class("price")  # reopened
+
+                # A gap (version 7 never published): the page catches up from a snapshot.
+                await seed_redis(redis_settings, [snapshot(
+                    "ev-page", version=8, home="Ajax", away="Feyenoord", score=(2, 0),
+                    markets=board_markets("1.66"))])
+                await publish(producer, kafka_settings, [
+                    delta("ev-page", 8, market("1x2", "1.66", "3.40", "3.60"))])
+                await expect(home.locator(".val")).to_have_text("1.66")
+                await expect(row).to_have_attribute("data-version", "8")
+
+                await publish(producer, kafka_settings, [
+                    delta("ev-2", 3, market("1x2", "2.20", "3.10", "3.30"))])
+                await expect(page.locator(
+                    '[data-event-id="ev-2"] [data-market="1x2"][data-outcome="home"]'
+                )).to_have_class("price up")
+                SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+                await page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+            await page.locator('.tab[data-sport="basketball"]').click()
+            await expect(page.locator('[data-event-id="bb-1"]')).to_contain_text("Lakers")
+        finally:
+            await browser.close()
