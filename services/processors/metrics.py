@@ -1,0 +1,81 @@
+"""Prometheus metrics of one worker, in its own registry (served on ``/metrics``)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from shared.enums import Disposition, Sport
+
+LATENCY_BUCKETS = (
+    0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+    10.0, 30.0, 60.0,
+)
+
+
+class Metrics:
+    """Counters and histograms of one processor."""
+
+    def __init__(self, sport: Sport) -> None:
+        self.sport = sport.value
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.messages = Counter(
+            "sportsfeed_processor_messages", "Messages by disposition",
+            ["sport", "disposition"], registry=r,
+        )
+        for disposition in Disposition:
+            self.messages.labels(self.sport, disposition.value)
+        self.replays = Counter(
+            "sportsfeed_processor_replays", "Records already in the ledger (crash replays)",
+            ["sport"], registry=r,
+        ).labels(self.sport)
+        self.batch_size = Histogram(
+            "sportsfeed_processor_batch_size", "Records per batch", ["sport"], registry=r,
+            buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000, 10000, 20000),
+        ).labels(self.sport)
+        self.apply_seconds = Histogram(
+            "sportsfeed_processor_apply_seconds",
+            "Decode, decide and MySQL commit of one batch", ["sport"], registry=r,
+            buckets=LATENCY_BUCKETS,
+        ).labels(self.sport)
+        self.commit_delay = Histogram(
+            "sportsfeed_processor_append_to_commit_seconds",
+            "Kafka record timestamp to the MySQL commit that applied it", ["sport"],
+            registry=r, buckets=LATENCY_BUCKETS,
+        ).labels(self.sport)
+        self.receive_delay = Histogram(
+            "sportsfeed_processor_append_to_batch_seconds",
+            "Kafka record timestamp to the batch that holds it reaching the processor",
+            ["sport"], registry=r, buckets=LATENCY_BUCKETS,
+        ).labels(self.sport)
+        self.mysql_retries = Counter(
+            "sportsfeed_processor_mysql_retries", "Batches retried after a MySQL failure",
+            ["sport"], registry=r,
+        ).labels(self.sport)
+        self.redis_failures = Counter(
+            "sportsfeed_processor_redis_failures", "Failed Redis writes", ["sport"], registry=r,
+        ).labels(self.sport)
+        self.redis_dirty = Gauge(
+            "sportsfeed_processor_redis_dirty_events",
+            "Events whose Redis snapshot awaits repair", ["sport"], registry=r,
+        ).labels(self.sport)
+        self.deltas = Counter(
+            "sportsfeed_processor_deltas", "Deltas published", ["sport"], registry=r,
+        ).labels(self.sport)
+        self.publish_failures = Gauge(
+            "sportsfeed_processor_publish_failures", "Sends to Kafka that failed", ["sport"],
+            registry=r,
+        ).labels(self.sport)
+        self.silence_suspensions = Counter(
+            "sportsfeed_processor_silence_suspensions",
+            "Events whose markets were suspended for a silent provider",
+            ["sport", "provider"], registry=r,
+        )
+
+    def count(self, disposition: Disposition, n: int = 1) -> None:
+        """Add ``n`` messages of one disposition."""
+        self.messages.labels(self.sport, disposition.value).inc(n)
+
+    def render(self) -> bytes:
+        """The exposition text."""
+        return generate_latest(self.registry)

@@ -1,0 +1,269 @@
+"""One batch from Kafka records to MySQL, Redis and the updates topic.
+
+The order is the guarantee: MySQL commits first; only then Redis and the updates
+topic, and only after :meth:`BatchProcessor.process` returns does the agent ack the
+records (so Kafka offsets are committed after MySQL, never before). MySQL failures
+keep the batch (retried with backoff, nothing acked); Redis failures never stop the
+batch (the events are remembered and repaired).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Protocol
+
+from services.processors.incoming import Envelope, Incoming
+from services.processors.metrics import Metrics
+from services.processors.plan import BatchPlan
+from services.processors.storage import classify
+from shared.codec import RejectedRecord
+from shared.live import EventDelta, EventSnapshot
+
+log = logging.getLogger(__name__)
+
+
+class StoreLike(Protocol):
+    """What the pipeline needs of the storage layer (faked in unit tests)."""
+
+    async def apply(self, items: Sequence[Incoming], applied_at: datetime) -> BatchPlan:
+        """Decide and commit one batch."""
+
+    async def snapshots(self, event_ids: Iterable[str] | None = None) -> list[EventSnapshot]:
+        """Snapshots from the durable state."""
+
+    async def liveness(self) -> dict[str, datetime]:
+        """Each provider's last alive time."""
+
+    async def suspend_silent_provider(
+        self, provider: str, silent_since: datetime, now: datetime
+    ) -> BatchPlan | None:
+        """Suspend a silent provider's active markets."""
+
+
+class CacheLike(Protocol):
+    """What the pipeline needs of the Redis cache."""
+
+    async def write(self, snapshots: Sequence[EventSnapshot], chunk: int = ...) -> int:
+        """Write snapshots."""
+
+
+class PublisherLike(Protocol):
+    """What the pipeline needs of the updates publisher."""
+
+    async def publish(
+        self, deltas: Sequence[EventDelta], rejected: Sequence[RejectedRecord] = ...
+    ) -> None:
+        """Queue deltas and rejected records."""
+
+
+def utc_now() -> datetime:
+    """The current time (UTC)."""
+    return datetime.now(UTC)
+
+
+class CacheSync:
+    """Keeps Redis in step with MySQL; remembers the events it could not write.
+
+    After a failure it stops writing on the batch path (an unreachable Redis would
+    cost every batch a socket timeout) and lets :meth:`repair` catch up from MySQL.
+    """
+
+    def __init__(self, cache: CacheLike, store: StoreLike, metrics: Metrics) -> None:
+        self._cache = cache
+        self._store = store
+        self._metrics = metrics
+        self._dirty: dict[str, int] = {}  # event id -> mark number
+        self._marks = 0
+
+    @property
+    def dirty(self) -> set[str]:
+        """Events whose Redis snapshot is behind MySQL."""
+        return set(self._dirty)
+
+    def _mark(self, event_ids: Iterable[str]) -> None:
+        for event_id in event_ids:
+            self._marks += 1
+            self._dirty[event_id] = self._marks
+        self._metrics.redis_dirty.set(len(self._dirty))
+
+    async def after_commit(self, snapshots: Sequence[EventSnapshot]) -> None:
+        """Write the committed snapshots, or remember them when Redis is away."""
+        if not snapshots:
+            return
+        if self._dirty:
+            self._mark(s.event_id for s in snapshots)
+            return
+        try:
+            await self._cache.write(snapshots)
+        except Exception as exc:  # redis errors, OSError, timeouts: Redis is a cache
+            self._metrics.redis_failures.inc()
+            log.warning("redis write failed (%r); %d events to repair", exc, len(snapshots))
+            self._mark(s.event_id for s in snapshots)
+
+    async def repair(self, limit: int = 2000) -> int:
+        """Rewrite dirty events from MySQL; returns how many were repaired."""
+        if not self._dirty:
+            return 0
+        taken = dict(list(self._dirty.items())[:limit])
+        try:
+            snapshots = await self._store.snapshots(taken)
+            await self._cache.write(snapshots)
+        except Exception as exc:
+            log.info("redis repair postponed: %r", exc)
+            return 0
+        for event_id, mark in taken.items():
+            # An event marked again meanwhile has a newer commit to write next time.
+            if self._dirty.get(event_id) == mark:
+                del self._dirty[event_id]
+        self._metrics.redis_dirty.set(len(self._dirty))
+        log.info("redis repaired %d events, %d left", len(taken), len(self._dirty))
+        return len(taken)
+
+
+class BatchProcessor:
+    """Applies batches: MySQL (with retries), then Redis and the updates topic."""
+
+    def __init__(
+        self,
+        store: StoreLike,
+        cache: CacheSync,
+        publisher: PublisherLike,
+        metrics: Metrics,
+        *,
+        retry_initial_s: float = 0.2,
+        retry_max_s: float = 5.0,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.cache = cache
+        self.publisher = publisher
+        self.metrics = metrics
+        self._retry_initial = retry_initial_s
+        self._retry_max = retry_max_s
+        self._clock = clock
+        self.mysql_ok = True
+
+    async def process(self, items: Sequence[Incoming]) -> list[BatchPlan]:
+        """Apply a batch; returns once MySQL has committed it (however long that takes)."""
+        if not items:
+            return []
+        started = time.perf_counter()
+        received = time.time()
+        for item in items:
+            if item.timestamp is not None:
+                self.metrics.receive_delay.observe(max(0.0, received - item.timestamp))
+        plans = await self._apply(list(items))
+        committed = time.time()
+        self.metrics.batch_size.observe(len(items))
+        self.metrics.apply_seconds.observe(time.perf_counter() - started)
+        for item in items:
+            if item.timestamp is not None:
+                self.metrics.commit_delay.observe(max(0.0, committed - item.timestamp))
+        for plan in plans:
+            try:
+                await self._after_commit(plan)
+            except Exception:
+                # MySQL has committed: the records must be acknowledged whatever happens
+                # here (Redis is repairable, a lost delta shows as a version gap).
+                log.exception("after-commit step failed for a batch of %d", len(items))
+        return plans
+
+    async def _after_commit(self, plan: BatchPlan) -> None:
+        for disposition, n in plan.counts.items():
+            self.metrics.count(disposition, n)
+        if plan.replays:
+            self.metrics.replays.inc(plan.replays)
+        snapshots = [s.snapshot() for s in plan.after.values()]
+        # A replayed record's commit happened before a crash: its snapshot may never
+        # have reached Redis, so write the state MySQL has now.
+        for event_id in plan.replayed - plan.after.keys():
+            state = plan.before.get(event_id)
+            if state is not None:
+                snapshots.append(state.snapshot())
+        await self.cache.after_commit(snapshots)
+        try:
+            await self.publisher.publish(plan.deltas, plan.rejected)
+            self.metrics.deltas.inc(len(plan.deltas))
+        except Exception as exc:  # Kafka away: clients see a version gap and resync
+            log.error("publishing %d deltas failed: %r", len(plan.deltas), exc)
+
+    async def _apply(self, items: list[Incoming]) -> list[BatchPlan]:
+        """Commit ``items``; a batch MySQL refuses is split to find the refused message."""
+        delay = self._retry_initial
+        while True:
+            try:
+                plan = await self.store.apply(items, self._clock())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failure = classify(exc)
+                if failure != "message":
+                    self.mysql_ok = False
+                    self.metrics.mysql_retries.inc()
+                    if failure == "transient":
+                        log.warning("mysql unavailable (%r): batch of %d retried in %.1fs",
+                                    exc, len(items), delay)
+                    else:
+                        log.error("batch of %d fails for a reason no message explains; "
+                                  "retrying in %.1fs", len(items), delay, exc_info=exc)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self._retry_max)
+                    continue
+                if len(items) > 1:
+                    half = len(items) // 2
+                    return await self._apply(items[:half]) + await self._apply(items[half:])
+                refused = _as_refused(items[0], exc)
+                if refused is None:
+                    # Nothing of this record is written any more, yet the batch fails: a
+                    # fault of the system, not of the message.
+                    log.exception("mysql refuses an empty batch; retrying in %.1fs", delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self._retry_max)
+                    continue
+                log.error("mysql refused message %s: %r", items[0].message_id, exc)
+                items = [refused]
+                continue
+            self.mysql_ok = True
+            return [plan]
+
+    async def sweep_silence(self, window_s: float) -> int:
+        """Suspend the markets of providers silent for longer than ``window_s``."""
+        now = self._clock()
+        suspended = 0
+        for provider, last in (await self.store.liveness()).items():
+            if (now - last).total_seconds() <= window_s:
+                continue
+            plan = await self.store.suspend_silent_provider(provider, last, now)
+            if plan is None:
+                continue
+            suspended += len(plan.after)
+            self.metrics.silence_suspensions.labels(self.metrics.sport, provider).inc(len(plan.after))
+            log.warning("provider %s silent since %s: suspended markets of %d events",
+                        provider, last.isoformat(), len(plan.after))
+            await self._after_commit(plan)
+        return suspended
+
+
+def _as_refused(item: Incoming, exc: BaseException) -> Incoming | None:
+    """The same record as a rejection carrying the database's reason, or None.
+
+    A rejection whose own ledger row is refused becomes a record for the rejected topic
+    only; None when there is nothing left to take away.
+    """
+    reason = f"storage refused the message: {exc!r}"[:1000]
+    if item.message is None:
+        if item.unledgered:
+            return None
+        return replace(item, unledgered=True, error=f"{item.error}; {reason}"[:1000])
+    msg = item.message
+    envelope = Envelope(
+        message_id=msg.message_id, provider=msg.provider, event_id=msg.event_id, kind=msg.kind,
+        provider_ts=msg.provider_ts, received_at=msg.received_at,
+    )
+    return replace(item, message=None, envelope=envelope, error=reason)
+

@@ -1,0 +1,135 @@
+"""The worker's resources (MySQL pool, Redis, producer) as one Faust service.
+
+Faust starts user services after its agents, and stops them after it has drained the
+streams and committed (``App.on_stop`` runs before children stop), so pools stay open
+until the last batch is done. Agents wait for :meth:`Runtime.wait_ready` before their
+first batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import socket
+from typing import Protocol
+
+from mode import Service
+
+from services.processors.metrics import Metrics
+from services.processors.pipeline import BatchProcessor, CacheSync
+from services.processors.publisher import open_publisher
+from services.processors.rules import StatefulRules
+from services.processors.settings import ProcessorSettings
+from services.processors.storage import Store
+from shared.cache import LiveCache, open_cache
+from shared.storage.pool import create_pool
+from shared.topics import Topics
+
+log = logging.getLogger(__name__)
+
+
+class Runtime(Protocol):
+    """What the Faust app needs from the worker's resources (faked in unit tests)."""
+
+    processor: BatchProcessor
+
+    async def wait_ready(self) -> None:
+        """Return once batches can be processed."""
+
+    async def readiness(self) -> dict[str, str]:
+        """Each dependency's state: ``ok`` or why not."""
+
+
+async def kafka_reachable(bootstrap: str, wait_s: float = 2.0) -> None:
+    """Raise unless a bootstrap broker accepts a TCP connection."""
+    errors = []
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            async with asyncio.timeout(wait_s):
+                _, writer = await asyncio.open_connection(host, int(port))
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+            return
+        except (OSError, TimeoutError, socket.gaierror) as exc:
+            errors.append(f"{server}: {exc!r}")
+    raise ConnectionError("; ".join(errors))
+
+
+class ProcessorRuntime(Service):
+    """Opens the pool, the Redis client and the producer; closes them on stop."""
+
+    processor: BatchProcessor  # set once started (agents wait for :meth:`wait_ready`)
+
+    def __init__(
+        self, settings: ProcessorSettings, rules: StatefulRules, metrics: Metrics
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.rules = rules
+        self.metrics = metrics
+        self._ready = asyncio.Event()
+        self._stack = contextlib.AsyncExitStack()
+        self.store: Store | None = None
+        self.cache: LiveCache | None = None
+
+    async def on_start(self) -> None:
+        """Open the resources; MySQL is waited for, since nothing works without it."""
+        s = self.settings
+        delay = s.retry_initial_s
+        while True:
+            try:
+                pool = await self._stack.enter_async_context(create_pool(s.mysql))
+                break
+            except Exception as exc:
+                if self.should_stop:
+                    raise
+                log.warning("waiting for MySQL at %s:%s: %r", s.mysql.host, s.mysql.port, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, s.retry_max_s)
+        self.cache = await self._stack.enter_async_context(open_cache(s.redis))
+        publisher = await self._stack.enter_async_context(
+            open_publisher(s.kafka, self.rules.sport, topics=Topics(s.kafka.topic_prefix))
+        )
+        self.store = Store(
+            pool, self.rules, cache_limit=s.state_cache_events, timeout_s=s.transaction_timeout_s
+        )
+        self.processor = BatchProcessor(
+            self.store, CacheSync(self.cache, self.store, self.metrics), publisher, self.metrics,
+            retry_initial_s=s.retry_initial_s, retry_max_s=s.retry_max_s,
+        )
+        # What exists now lives as long as the worker: keep the collector off it.
+        gc.collect()
+        gc.freeze()
+        self._ready.set()
+        log.info("processor %s ready", self.rules.sport.value)
+
+    async def on_stop(self) -> None:
+        """Flush the producer, close Redis and the pool."""
+        self._ready.clear()
+        await self._stack.aclose()
+
+    async def wait_ready(self) -> None:
+        """Return once the resources are open."""
+        await self._ready.wait()
+
+    async def readiness(self) -> dict[str, str]:
+        """MySQL, Redis and Kafka, each ``ok`` or the error."""
+        checks: dict[str, str] = {}
+        if self.store is None or self.cache is None:
+            return {"mysql": "starting", "redis": "starting", "kafka": "starting"}
+        for name, probe in (
+            ("mysql", self.store.ping()),
+            ("redis", self.cache.ping()),
+            ("kafka", kafka_reachable(self.settings.kafka.bootstrap)),
+        ):
+            try:
+                async with asyncio.timeout(3):
+                    await probe
+                checks[name] = "ok"
+            except Exception as exc:
+                checks[name] = f"unreachable: {exc!r}"[:300]
+        return checks

@@ -1,0 +1,74 @@
+"""Settings of a processor worker (``SPORTSFEED_PROCESSOR_*``), built once in ``__main__``."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.enums import Sport
+from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
+
+#: Each sport's worker serves health and metrics on its own port.
+DEFAULT_WEB_PORTS: dict[Sport, int] = {
+    Sport.FOOTBALL: 4101,
+    Sport.BASKETBALL: 4102,
+    Sport.TENNIS: 4103,
+    Sport.ICE_HOCKEY: 4104,
+}
+
+
+class ProcessorSettings(BaseSettings):
+    """One worker's settings; the infrastructure pieces read their own prefixes."""
+
+    model_config = SettingsConfigDict(env_prefix="SPORTSFEED_PROCESSOR_", frozen=True)
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    mysql: MySQLSettings = Field(default_factory=MySQLSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+
+    # A second worker of the same sport on the same host needs another port.
+    web_port: int | None = Field(default=None, ge=1, le=65535)
+    web_host: str = "0.0.0.0"
+    # Consumer group (and Faust app id); default ``sportsfeed-processor-<sport>``.
+    # Tests give each run its own so that dead members of earlier runs never linger.
+    group_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._\-]+$")
+
+    # Batching: a batch closes when full or ``batch_within_s`` after it started filling.
+    # Under a backlog a batch holds what Faust hands over in ``batch_within_s``; larger
+    # batches cost far less per message (one statement per table, one snapshot per
+    # event), but a quiet feed waits up to ``batch_within_s`` before it is applied.
+    batch_max: int = Field(default=5000, ge=1, le=50_000)
+    batch_within_s: float = Field(default=0.005, gt=0, le=5)
+    # Messages a stream may prefetch ahead of the batch being applied.
+    stream_buffer: int = Field(default=20_000, ge=100)
+    # How often acknowledged offsets are committed to Kafka (after MySQL committed).
+    commit_interval_s: float = Field(default=1.0, gt=0)
+    session_timeout_s: float = Field(default=10.0, ge=6)
+
+    # Provider liveness: silent longer than this suspends the provider's active markets.
+    alive_window_s: float = Field(default=20.0, gt=0)
+    alive_check_interval_s: float = Field(default=2.0, gt=0)
+
+    # MySQL retry with exponential backoff while the database is unreachable.
+    retry_initial_s: float = Field(default=0.2, gt=0)
+    retry_max_s: float = Field(default=5.0, gt=0)
+    transaction_timeout_s: float = Field(default=30.0, gt=0)
+    # Redis: how often snapshots that could not be written are repaired.
+    repair_interval_s: float = Field(default=1.0, gt=0)
+    # Events whose state the worker keeps in memory (validated by version on every use).
+    state_cache_events: int = Field(default=100_000, ge=0)
+
+    # Faust writes a small data directory; keep it out of the working tree.
+    data_dir: Path = Path(tempfile.gettempdir()) / "sportsfeed-faust"
+    log_level: str = "info"
+
+    def port_for(self, sport: Sport) -> int:
+        """The web port: the setting, else the sport's default."""
+        return self.web_port if self.web_port is not None else DEFAULT_WEB_PORTS[sport]
+
+    def group_for(self, sport: Sport) -> str:
+        """The consumer group of the sport's workers."""
+        return self.group_id or f"sportsfeed-processor-{sport.value}"

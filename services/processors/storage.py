@@ -1,0 +1,276 @@
+"""The storage layer: one MySQL transaction per batch, and the reads around it.
+
+:meth:`Store.apply` locks the batch's events (``SELECT ... FOR UPDATE``: the events
+row carries the version, so two writers of one event serialise on it), loads what it
+does not already hold in memory, lets :func:`.plan.plan_batch` decide, writes the plan
+and commits. The in-memory states are a cache validated by version on every batch:
+a state is reused only when MySQL still has the version it was taken at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+import aiomysql
+
+from services.processors.decide import suspend_silent
+from services.processors.incoming import Incoming
+from services.processors.plan import BatchPlan, LedgerKey, plan_batch
+from services.processors.rules import StatefulRules
+from services.processors.sqltext import literal
+from services.processors.state import EventState
+from services.processors.storage_read import fill_restore_statuses, load_states
+from services.processors.storage_write import write_plan
+from shared.enums import MessageKind, Sport
+from shared.live import EventSnapshot
+from shared.storage.pool import Pool, from_db_datetime, to_db_datetime
+
+# Server and client codes that mean "the database is away or busy": retry the batch.
+TRANSIENT_CODES = frozenset({
+    1040, 1053, 1205, 1213, 1927, 2002, 2003, 2005, 2006, 2012, 2013, 2014, 2026, 2055,
+})
+_DRIVER_FILES = ("/aiomysql/", "/pymysql/", "/asyncio/")
+
+Failure = Literal["transient", "message", "systemic"]
+
+
+def classify(exc: BaseException) -> Failure:
+    """What a failed batch transaction means, and so what to do about it.
+
+    - ``transient``: MySQL is away or busy (connection lost, refused, deadlock, lock
+      wait): retry the same batch later;
+    - ``message``: something in the batch's data (a value MySQL refuses, a key conflict,
+      an error raised while deciding a message): split the batch to find the message;
+    - ``systemic``: the schema or the SQL is wrong (e.g. a migration missing): every
+      batch would fail alike, so keep retrying, loudly, rather than reject good data.
+    """
+    if isinstance(exc, OSError | TimeoutError | aiomysql.InterfaceError):
+        return "transient"
+    if isinstance(exc, aiomysql.DataError | aiomysql.IntegrityError):
+        return "message"
+    if isinstance(exc, aiomysql.OperationalError | aiomysql.InternalError):
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+        return "transient" if code is None or code in TRANSIENT_CODES else "systemic"
+    if isinstance(exc, aiomysql.MySQLError):
+        return "systemic"
+    # aiomysql lets RuntimeError/AttributeError escape when a transport closes under it.
+    if isinstance(exc, RuntimeError | AttributeError) and _raised_in_driver(exc):
+        return "transient"
+    return "message"
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when retrying the same transaction later may succeed."""
+    return classify(exc) == "transient"
+
+
+def _raised_in_driver(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    return last is not None and any(p in last.tb_frame.f_code.co_filename for p in _DRIVER_FILES)
+
+
+class Store:
+    """Reads and writes one sport's events in MySQL."""
+
+    def __init__(
+        self, pool: Pool, rules: StatefulRules, *, cache_limit: int = 100_000,
+        timeout_s: float = 30.0,
+    ) -> None:
+        self._pool = pool
+        self._rules = rules
+        self._cache: dict[str, EventState] = {}
+        self._cache_limit = cache_limit
+        self._timeout = timeout_s
+        # One transaction at a time per worker: batches and silence sweeps share the cache.
+        self._lock = asyncio.Lock()
+
+    @property
+    def sport(self) -> Sport:
+        """The sport this store serves."""
+        return self._rules.sport
+
+    async def apply(self, items: Sequence[Incoming], applied_at: datetime) -> BatchPlan:
+        """Decide and write one batch in one transaction; returns the committed plan."""
+        message_ids = list({i.message_id for i in items if i.message_id is not None})
+        event_ids = sorted({
+            i.message.event_id for i in items if i.message is not None
+        })
+        rollback_events = {
+            i.message.event_id for i in items
+            if i.message is not None and i.message.kind is MessageKind.ROLLBACK
+        }
+        async with self._transaction() as cur:
+            # One round trip for both: the ledger rows of the batch's ids, and the events'
+            # versions, locked until the COMMIT at the end of the write script.
+            hit_rows, version_rows = await _select_many(cur, [
+                "SELECT message_id, sport, kafka_partition, kafka_offset FROM ledger"
+                f" WHERE message_id IN ({_in(message_ids)})",
+                f"SELECT id, version FROM events WHERE id IN ({_in(event_ids)}) FOR UPDATE",
+            ])
+            hits: dict[str, LedgerKey] = {mid: (sport, p, o) for mid, sport, p, o in hit_rows}
+            states = await self._load(cur, event_ids, {r[0]: int(r[1]) for r in version_rows})
+            for event_id in rollback_events:
+                state = states.get(event_id)
+                if state is not None:
+                    states[event_id] = await fill_restore_statuses(cur, state)
+            plan = plan_batch(items, states, hits, self._rules, applied_at)
+            await write_plan(cur, plan, commit=True)
+        self._remember(plan.before, plan.after)
+        return plan
+
+    async def suspend_silent_provider(
+        self, provider: str, silent_since: datetime, now: datetime
+    ) -> BatchPlan | None:
+        """Suspend the active markets of a silent provider in this sport, in one transaction.
+
+        Idempotent (a market already suspended is left alone), so several workers of a
+        sport may all run it: the event locks serialise them and the second finds nothing.
+        """
+        async with self._connection() as cur:
+            await cur.execute(
+                "SELECT DISTINCT m.event_id FROM markets m JOIN events e ON e.id = m.event_id"
+                " WHERE m.provider = %s AND m.status = 'active' AND e.sport = %s",
+                (provider, self.sport.value),
+            )
+            candidates = sorted(row[0] for row in await cur.fetchall())
+        if not candidates:
+            return None
+        async with self._transaction() as cur:
+            (version_rows,) = await _select_many(cur, [
+                f"SELECT id, version FROM events WHERE id IN ({_in(candidates)}) FOR UPDATE"
+            ])
+            states = await self._load(cur, candidates, {r[0]: int(r[1]) for r in version_rows})
+            plan = BatchPlan(applied_at=now, before=dict(states))
+            for event_id, state in states.items():
+                decision = suspend_silent(state, provider, now) if state else None
+                if decision is None or decision.state is None or decision.delta is None:
+                    continue
+                plan.after[event_id] = decision.state
+                plan.deltas.append(decision.delta)
+                plan.odds.extend(decision.odds)
+            await cur.execute(
+                "UPDATE provider_liveness SET suspended_at = %s WHERE provider = %s"
+                " AND last_alive_at = %s",
+                (to_db_datetime(now), provider, to_db_datetime(silent_since)),
+            )
+            await write_plan(cur, plan, commit=True)
+        self._remember(plan.before, plan.after)
+        return plan if plan.deltas else None
+
+    async def liveness(self) -> dict[str, datetime]:
+        """Each known provider's newest alive time."""
+        async with self._connection() as cur:
+            await cur.execute("SELECT provider, last_alive_at FROM provider_liveness")
+            rows = await cur.fetchall()
+        return {provider: from_db_datetime(ts) for provider, ts in rows}
+
+    async def snapshots(self, event_ids: Iterable[str] | None = None) -> list[EventSnapshot]:
+        """Snapshots as MySQL has them: the given events, or every event of the sport."""
+        async with self._connection() as cur:
+            if event_ids is None:
+                await cur.execute("SELECT id FROM events WHERE sport = %s", (self.sport.value,))
+                ids = [row[0] for row in await cur.fetchall()]
+            else:
+                ids = sorted(set(event_ids))
+            snapshots: list[EventSnapshot] = []
+            for start in range(0, len(ids), 500):
+                states = await load_states(cur, ids[start : start + 500])
+                snapshots.extend(s.snapshot() for s in states.values())
+        return snapshots
+
+    async def ping(self) -> None:
+        """Raise unless MySQL answers."""
+        async with asyncio.timeout(3), self._connection() as cur:
+            await cur.execute("SELECT 1")
+            await cur.fetchone()
+
+    # -- internals ---------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Any]:
+        """A locked transaction whose body ends with its own ``COMMIT`` (see write_plan)."""
+        async with self._lock, self._connection(commit=False) as cur:
+            yield cur
+
+    @contextlib.asynccontextmanager
+    async def _connection(self, *, commit: bool = True) -> AsyncIterator[Any]:
+        """A cursor in a transaction that commits on success and is discarded on error."""
+        conn = None
+        try:
+            async with asyncio.timeout(self._timeout):
+                conn = await self._pool.acquire()
+                async with conn.cursor() as cur:
+                    yield cur
+                if commit:
+                    await conn.commit()
+        except BaseException as exc:
+            if conn is not None:
+                # A connection in an unknown state is closed, not returned to the pool
+                # (the server rolls back whatever the transaction had done).
+                conn.close()
+            if is_transient(exc):
+                await self.forget_idle_connections()
+            raise
+        finally:
+            if conn is not None:
+                self._pool.release(conn)
+
+    async def forget_idle_connections(self) -> None:
+        """Drop the pool's idle connections: after an outage they are all dead."""
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(2):
+                await self._pool.clear()
+
+    async def _load(
+        self, cur: Any, event_ids: Sequence[str], versions: dict[str, int]
+    ) -> dict[str, EventState | None]:
+        """The events' states: from memory when MySQL still has that version, else loaded."""
+        states: dict[str, EventState | None] = {}
+        missing = []
+        for event_id in event_ids:
+            cached = self._cache.get(event_id)
+            if event_id not in versions:
+                states[event_id] = None
+            elif cached is not None and cached.version == versions[event_id]:
+                states[event_id] = cached
+            else:
+                missing.append(event_id)
+        loaded = await load_states(cur, missing)
+        for event_id in missing:
+            states[event_id] = loaded.get(event_id)
+        return states
+
+    def _remember(
+        self, before: dict[str, EventState | None], after: dict[str, EventState]
+    ) -> None:
+        # Only committed states are cached; a failed batch leaves memory as it was.
+        if self._cache_limit <= 0:
+            return
+        if len(self._cache) + len(before) > self._cache_limit:
+            self._cache.clear()
+        for event_id, state in before.items():
+            if state is not None:
+                self._cache[event_id] = after.get(event_id, state)
+        for event_id, state in after.items():
+            self._cache[event_id] = state
+
+
+def _in(values: Sequence[str]) -> str:
+    """The body of an IN list; ``NULL`` (matching nothing) when empty."""
+    return ", ".join(literal(v) for v in values) or "NULL"
+
+
+async def _select_many(cur: Any, queries: Sequence[str]) -> list[list[tuple[Any, ...]]]:
+    """Run several SELECTs in one round trip; their rows, in order."""
+    await cur.execute(";\n".join(queries))
+    results = [list(await cur.fetchall())]
+    while await cur.nextset():
+        results.append(list(await cur.fetchall()))
+    return results

@@ -1,0 +1,173 @@
+"""The Redis live state: event snapshots and the per-sport indexes (layout in shared.live).
+
+Processors write here after each MySQL commit; distribution reads. Writes go through
+one Lua script per call, so each event's snapshot and its index entries change
+together (atomically), and a snapshot never replaces a newer version: two workers of a
+sport during a rebalance, a delayed repair or a rebuild racing a worker can only move
+an event forward. Redis stays a cache: :func:`snapshots_from` of MySQL rebuilds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from shared.enums import LIVE_EVENT_STATUSES, Sport
+from shared.live import EventSnapshot, event_key, events_index_key, live_index_key
+from shared.settings import RedisSettings
+
+# KEYS: n snapshot keys, then the live index and the all-events index of each snapshot
+# (2n more). ARGV: per snapshot: json, version, score, is_live ('1'/'0'), event id.
+# The stored version is read from the JSON text: EventSnapshot puts "version" right
+# after event_id and sport, whose values cannot contain quotes, so the first match is it.
+_WRITE_LUA = """
+local n = #KEYS / 3
+local written = 0
+for i = 1, n do
+  local a = (i - 1) * 5
+  local version = tonumber(ARGV[a + 2])
+  local current = redis.call('GET', KEYS[i])
+  local stored = -1
+  if current then
+    local v = string.match(current, '"version":(%d+)')
+    if v then stored = tonumber(v) end
+  end
+  if version >= stored then
+    local id = ARGV[a + 5]
+    redis.call('SET', KEYS[i], ARGV[a + 1])
+    redis.call('ZADD', KEYS[n + 2 * i], ARGV[a + 3], id)
+    if ARGV[a + 4] == '1' then
+      redis.call('ZADD', KEYS[n + 2 * i - 1], ARGV[a + 3], id)
+    else
+      redis.call('ZREM', KEYS[n + 2 * i - 1], id)
+    end
+    written = written + 1
+  end
+end
+return written
+"""
+
+
+def index_score(snapshot: EventSnapshot) -> float:
+    """Index score: the scheduled start (epoch seconds), 0 while unknown."""
+    start = snapshot.fixture.start_time
+    return start.timestamp() if start is not None else 0.0
+
+
+class LiveCache:
+    """Snapshots and indexes under one key prefix."""
+
+    def __init__(self, client: aioredis.Redis, prefix: str) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._write = client.register_script(_WRITE_LUA)
+
+    @property
+    def client(self) -> aioredis.Redis:
+        """The underlying client."""
+        return self._client
+
+    async def write(self, snapshots: Sequence[EventSnapshot], chunk: int = 500) -> int:
+        """Write snapshots (older versions than Redis has are skipped); returns how many won."""
+        written = 0
+        for start in range(0, len(snapshots), chunk):
+            part = snapshots[start : start + chunk]
+            keys = [event_key(self._prefix, s.event_id) for s in part]
+            args: list[Any] = []
+            for s in part:
+                keys.append(live_index_key(self._prefix, s.sport))
+                keys.append(events_index_key(self._prefix, s.sport))
+                args += [
+                    s.model_dump_json(exclude_none=True), s.version, index_score(s),
+                    "1" if s.status in LIVE_EVENT_STATUSES else "0", s.event_id,
+                ]
+            written += int(await self._write(keys=keys, args=args))
+        return written
+
+    async def read(self, event_id: str) -> EventSnapshot | None:
+        """The snapshot of one event, or None."""
+        raw = await self._client.get(event_key(self._prefix, event_id))
+        return EventSnapshot.model_validate_json(raw) if raw is not None else None
+
+    async def read_many(self, event_ids: Sequence[str]) -> list[EventSnapshot | None]:
+        """Snapshots of several events, in order (None where missing)."""
+        if not event_ids:
+            return []
+        raws = await self._client.mget([event_key(self._prefix, e) for e in event_ids])
+        return [EventSnapshot.model_validate_json(r) if r is not None else None for r in raws]
+
+    async def read_raw(self, event_id: str) -> bytes | None:
+        """The snapshot JSON of one event exactly as stored (no validation), or None.
+
+        Readers that only re-serialise (distribution's REST and WebSocket) skip the
+        model round trip: what processors wrote here was validated when it was built.
+        """
+        return _bytes(await self._client.get(event_key(self._prefix, event_id)))
+
+    async def read_many_raw(self, event_ids: Sequence[str]) -> list[bytes | None]:
+        """The stored snapshot JSON of several events, in order (None where missing)."""
+        if not event_ids:
+            return []
+        raws = await self._client.mget([event_key(self._prefix, e) for e in event_ids])
+        return [_bytes(r) for r in raws]
+
+    async def live_ids(self, sport: Sport) -> list[str]:
+        """Ids of the sport's live events, by start time."""
+        members = await self._client.zrange(live_index_key(self._prefix, sport), 0, -1)
+        return [_text(m) for m in members]
+
+    async def event_ids(self, sport: Sport) -> list[str]:
+        """Ids of every event of the sport that has a snapshot, by start time."""
+        members = await self._client.zrange(events_index_key(self._prefix, sport), 0, -1)
+        return [_text(m) for m in members]
+
+    async def rebuild(self, sport: Sport, snapshots: Sequence[EventSnapshot]) -> int:
+        """Make Redis hold exactly ``snapshots`` for the sport (newer versions are kept).
+
+        Events Redis knows but the source does not are dropped from the indexes and
+        their snapshots deleted.
+        """
+        written = await self.write(snapshots)
+        keep = {s.event_id for s in snapshots}
+        stale = [e for e in await self.event_ids(sport) if e not in keep]
+        stale += [e for e in await self.live_ids(sport) if e not in keep and e not in stale]
+        if stale:
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.zrem(events_index_key(self._prefix, sport), *stale)
+                pipe.zrem(live_index_key(self._prefix, sport), *stale)
+                pipe.delete(*[event_key(self._prefix, e) for e in stale])
+                await pipe.execute()
+        return written
+
+    async def ping(self) -> None:
+        """Raise unless Redis answers."""
+        await self._client.ping()
+
+
+def _bytes(value: bytes | str | None) -> bytes | None:
+    return value.encode() if isinstance(value, str) else value
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+@asynccontextmanager
+async def open_cache(
+    settings: RedisSettings, *, timeout_s: float = 2.0
+) -> AsyncIterator[LiveCache]:
+    """A :class:`LiveCache` on ``settings``; the connection pool is closed on exit.
+
+    Short socket timeouts: a Redis outage must cost a batch two seconds at most, after
+    which the caller stops trying and repairs later.
+    """
+    client = aioredis.from_url(
+        settings.url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+    )
+    try:
+        yield LiveCache(client, settings.key_prefix)
+    finally:
+        await client.aclose()

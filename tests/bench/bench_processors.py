@@ -1,0 +1,339 @@
+"""Processor throughput and latency on the real stack: ``python -m tests.bench.bench_processors``.
+
+Two phases, each on fresh topics, a fresh database and a fresh Redis prefix, with one
+worker subprocess (``python -m services.processors football``):
+
+1. **throughput**: ``--messages`` realistic messages (fixtures of ``--events`` events,
+   then odds changes of one or two markets, live scores and bet stops, in provider-time
+   order) are produced before the worker starts; the clock runs from the first ledger
+   row to the moment the ledger holds them all. The worker's CPU time is reported too.
+2. **latency**: a fresh worker gets the fixtures, then odds at a fixed rate (``--rate``,
+   default half the measured throughput) for ``--seconds``; the delay from the Kafka
+   record timestamp to the MySQL commit is read from the worker's own histogram
+   (``sportsfeed_processor_append_to_commit_seconds``), p50 and p99 interpolated
+   within its buckets.
+
+Both phases check the ledger afterwards: one row per message, all applied. Results go
+to ``.data/bench/processors.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import re
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from services.processors.samples import Messages
+from shared.codec import encode_message, message_key
+from shared.enums import EventStatus, Sport
+from shared.model import FeedMessage
+from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
+from shared.storage.migrate import apply_migrations, drop_database
+from shared.topics import Topics, create_topics, delete_topics
+from tests.bench.report import table, write_report
+from tests.integration.test_processor_support import WorkerProcess, database, fresh
+from tests.stack import load_local_env, local_endpoints
+
+GOALS = {"messages_per_s": 10_000, "p99_ms_at_half_load": 50}
+SPORT = Sport.FOOTBALL
+LINES = ("totals|total=2.5", "handicap|hcp=-0.5")
+
+
+class Feed:
+    """Realistic messages over many events: mostly odds moves, some scores and bet stops."""
+
+    def __init__(self, events: int, seed: int = 7) -> None:
+        self.rng = random.Random(seed)
+        self.msgs = Messages(SPORT, prefix=f"b{seed}-")
+        self.events = [f"ev{i}" for i in range(events)]
+        self.prices: dict[tuple[str, str], dict[str, Decimal]] = {}
+        self.goals: dict[str, tuple[int, int]] = {}
+
+    def fixtures(self) -> list[FeedMessage]:
+        """The first fixture of every event."""
+        return [self.msgs.fixture(e) for e in self.events]
+
+    def _move(self, event: str, key: str) -> dict[str, str]:
+        outcomes = {"1x2": ("home", "draw", "away"), LINES[0]: ("over", "under"),
+                    LINES[1]: ("home", "away")}[key]
+        book = self.prices.setdefault(
+            (event, key), {o: Decimal("2.0") + Decimal(i) / 2 for i, o in enumerate(outcomes)}
+        )
+        for o in outcomes:  # a real move: every outcome's price changes
+            step = Decimal(self.rng.choice((-3, -2, -1, 1, 2, 3))) / 100
+            book[o] = min(Decimal(50), max(Decimal("1.05"), book[o] + step))
+        return {o: str(p) for o, p in book.items()}
+
+    def next(self) -> FeedMessage:
+        """One message of the mix (85% odds, 10% live, 5% bet stop)."""
+        event = self.rng.choice(self.events)
+        roll = self.rng.random()
+        if roll < 0.85:
+            keys = ["1x2"] if self.rng.random() < 0.5 else ["1x2", self.rng.choice(LINES)]
+            return self.msgs.odds(event, {k: self._move(event, k) for k in keys})
+        if roll < 0.95:
+            home, away = self.goals.get(event, (0, 0))
+            if self.rng.random() < 0.1:
+                home, away = (home + 1, away) if self.rng.random() < 0.5 else (home, away + 1)
+            self.goals[event] = (home, away)
+            return self.msgs.live(event, EventStatus.LIVE, periods=[("1h", home, away)])
+        return self.msgs.bet_stop(event)
+
+
+async def produce_all(kafka: KafkaSettings, messages: list[FeedMessage]) -> float:
+    """Produce as fast as possible; returns seconds taken."""
+    topic = Topics(kafka.topic_prefix).feed(SPORT)
+    records = [(message_key(m), encode_message(m)) for m in messages]
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all",
+                                enable_idempotence=True, linger_ms=20, max_batch_size=512 * 1024)
+    await producer.start()
+    started = time.monotonic()
+    try:
+        futures = [await producer.send(topic, value=v, key=k) for k, v in records]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return time.monotonic() - started
+
+
+async def produce_paced(kafka: KafkaSettings, messages: list[FeedMessage], rate: float) -> float:
+    """Produce at ``rate`` messages per second (in 10 ms slices); returns the achieved rate."""
+    topic = Topics(kafka.topic_prefix).feed(SPORT)
+    records = [(message_key(m), encode_message(m)) for m in messages]
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all",
+                                enable_idempotence=True, linger_ms=0)
+    await producer.start()
+    started = time.monotonic()
+    sent = 0
+    futures = []
+    try:
+        while sent < len(records):
+            due = min(len(records), int((time.monotonic() - started) * rate) + 1)
+            while sent < due:
+                key, value = records[sent]
+                futures.append(await producer.send(topic, value=value, key=key))
+                sent += 1
+            await asyncio.sleep(0.01)
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return len(records) / (time.monotonic() - started)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def histogram(text: str, name: str) -> list[tuple[float, float]]:
+    """Cumulative ``(le, count)`` buckets of a Prometheus histogram in exposition text."""
+    buckets = []
+    for match in re.finditer(rf'^{name}_bucket{{[^}}]*le="([^"]+)"[^}}]*}} ([0-9.e+]+)$', text, re.M):
+        le = float("inf") if match[1] == "+Inf" else float(match[1])
+        buckets.append((le, float(match[2])))
+    return sorted(buckets)
+
+
+def quantile(buckets: list[tuple[float, float]], q: float) -> float:
+    """The q-quantile, interpolated linearly inside its bucket (as Prometheus does)."""
+    total = buckets[-1][1]
+    rank = q * total
+    lower_le, lower_count = 0.0, 0.0
+    for le, count in buckets:
+        if count >= rank:
+            if le == float("inf"):
+                return lower_le
+            share = (rank - lower_count) / (count - lower_count) if count > lower_count else 0
+            return lower_le + (le - lower_le) * share
+        lower_le, lower_count = le, count
+    return lower_le
+
+
+class Stack:
+    """Fresh topics, database and Redis prefix for one phase."""
+
+    def __init__(self, endpoints: Any, partitions: int) -> None:
+        self.kafka = KafkaSettings(bootstrap=endpoints.kafka_bootstrap,
+                                   topic_prefix=fresh("bench") + ".sf", partitions=partitions)
+        self.mysql = MySQLSettings(host=endpoints.mysql_host, port=endpoints.mysql_port,
+                                   user=endpoints.mysql_user, password=endpoints.mysql_password,
+                                   database=fresh("sportsfeed_bench_"))
+        self.redis = RedisSettings(url=endpoints.redis_url, key_prefix=fresh("bench"))
+
+    async def __aenter__(self) -> Stack:
+        await create_topics(self.kafka)
+        await apply_migrations(self.mysql)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await delete_topics(self.kafka, Topics(self.kafka.topic_prefix).all())
+        await drop_database(self.mysql)
+        import redis.asyncio as aioredis
+
+        client = aioredis.from_url(self.redis.url)
+        keys = [k async for k in client.scan_iter(match=f"{self.redis.key_prefix}:*", count=1000)]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+async def ledger_count(stack: Stack) -> int:
+    async with database(stack.mysql) as db:
+        return int(await db.scalar("SELECT COUNT(*) FROM ledger"))
+
+
+async def wait_ledger(stack: Stack, n: int, within: float) -> list[tuple[float, int]]:
+    """Poll the ledger until it holds ``n`` rows; returns the (time, count) timeline."""
+    timeline: list[tuple[float, int]] = []
+    deadline = time.monotonic() + within
+    async with database(stack.mysql) as db:
+        while time.monotonic() < deadline:
+            count = int(await db.scalar("SELECT COUNT(*) FROM ledger"))
+            timeline.append((time.monotonic(), count))
+            if count >= n:
+                return timeline
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"ledger has {timeline[-1][1]} of {n} rows after {within}s")
+
+
+async def dispositions(stack: Stack) -> dict[str, int]:
+    async with database(stack.mysql) as db:
+        rows = await db.rows("SELECT disposition, COUNT(*) FROM ledger GROUP BY disposition")
+    return {str(d): int(n) for d, n in rows}
+
+
+async def throughput(endpoints: Any, args: argparse.Namespace, logs: Path) -> dict[str, Any]:
+    feed = Feed(args.events)
+    messages = feed.fixtures() + [feed.next() for _ in range(args.messages - args.events)]
+    async with Stack(endpoints, args.partitions) as stack:
+        produce_s = await produce_all(stack.kafka, messages)
+        worker = WorkerProcess(SPORT, stack.kafka, stack.mysql, stack.redis,
+                               logs / "throughput.log", extra_env=args.worker_env).start()
+        try:
+            await worker.wait_ready()
+            assert worker.proc is not None
+            cpu0 = cpu_seconds(worker.proc.pid)
+            timeline = await wait_ledger(stack, len(messages), args.timeout)
+            cpu1 = cpu_seconds(worker.proc.pid)
+            _, metrics = await worker.get("/metrics")
+        finally:
+            code = worker.terminate()
+        first = next((t, c) for t, c in timeline if c > 0)
+        last = timeline[-1]
+        rate = (last[1] - first[1]) / (last[0] - first[0]) if last[0] > first[0] else float("nan")
+        sizes = histogram(metrics, "sportsfeed_processor_batch_size")
+        count = sizes[-1][1] if sizes else 0
+        found = re.search(r"^sportsfeed_processor_batch_size_sum{[^}]*} ([0-9.e+]+)$", metrics, re.M)
+        return {
+            "messages": len(messages),
+            "produce_s": round(produce_s, 2),
+            "messages_per_s": round(rate),
+            "apply_s": round(last[0] - first[0], 2),
+            "worker_cpu_us_per_message": round((cpu1 - cpu0) / len(messages) * 1e6, 1),
+            "mean_batch": round(float(found[1]) / count, 1) if found and count else None,
+            "dispositions": await dispositions(stack),
+            "exit_code": code,
+        }
+
+
+async def latency(endpoints: Any, args: argparse.Namespace, rate: float, logs: Path) -> dict[str, Any]:
+    feed = Feed(args.events, seed=11)
+    fixtures = feed.fixtures()
+    count = int(rate * args.seconds)
+    load = [feed.next() for _ in range(count)]
+    async with Stack(endpoints, args.partitions) as stack:
+        worker = WorkerProcess(SPORT, stack.kafka, stack.mysql, stack.redis,
+                               logs / "latency.log", extra_env=args.worker_env).start()
+        try:
+            await worker.wait_ready()
+            await produce_all(stack.kafka, fixtures)
+            await wait_ledger(stack, len(fixtures), 120)
+            _, before = await worker.get("/metrics")
+            achieved = await produce_paced(stack.kafka, load, rate)
+            await wait_ledger(stack, len(fixtures) + count, args.timeout)
+            _, after = await worker.get("/metrics")
+        finally:
+            code = worker.terminate()
+        name = "sportsfeed_processor_append_to_commit_seconds"
+        base = dict(histogram(before, name))
+        buckets = [(le, c - base.get(le, 0.0)) for le, c in histogram(after, name)]
+        return {
+            "target_rate": round(rate),
+            "achieved_rate": round(achieved),
+            "messages": count,
+            "p50_ms": round(quantile(buckets, 0.50) * 1000, 1),
+            "p99_ms": round(quantile(buckets, 0.99) * 1000, 1),
+            "dispositions": await dispositions(stack),
+            "exit_code": code,
+        }
+
+
+def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
+    t, lat = results["throughput"], results["latency"]
+    rows = [
+        ("throughput, one worker", f"{t['messages_per_s']:,} msg/s", f">= {GOALS['messages_per_s']:,}",
+         "met" if t["messages_per_s"] >= GOALS["messages_per_s"] else "missed"),
+        (f"append to commit p50 at {lat['achieved_rate']:,} msg/s", f"{lat['p50_ms']} ms", "", ""),
+        (f"append to commit p99 at {lat['achieved_rate']:,} msg/s", f"{lat['p99_ms']} ms",
+         f"< {GOALS['p99_ms_at_half_load']} ms",
+         "met" if lat["p99_ms"] < GOALS["p99_ms_at_half_load"] else "missed"),
+    ]
+    return "\n".join([
+        "## Processors",
+        "",
+        f"One football worker, {args.partitions} partitions, {t['messages']:,} messages over "
+        f"{args.events} events (85% odds, 10% live, 5% bet stops).",
+        "",
+        table(rows, ("measure", "result", "goal", "")),
+        "",
+        f"Worker CPU: {t['worker_cpu_us_per_message']} us per message; mean batch "
+        f"{t['mean_batch']} records. Ledger after the runs: {t['dispositions']} and "
+        f"{lat['dispositions']}.",
+    ])
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    load_local_env()
+    endpoints = local_endpoints()
+    logs = Path(tempfile.mkdtemp(prefix="bench-processors-"))
+    results: dict[str, Any] = {"throughput": await throughput(endpoints, args, logs)}
+    rate = args.rate or results["throughput"]["messages_per_s"] / 2
+    results["latency"] = await latency(endpoints, args, rate, logs)
+    results["goals"] = GOALS
+    results["logs"] = str(logs)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=500)
+    parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--rate", type=float, help="latency phase rate (default: half the throughput)")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--batch-max", type=int, help="SPORTSFEED_PROCESSOR_BATCH_MAX for the worker")
+    args = parser.parse_args(argv)
+    args.worker_env = {"SPORTSFEED_PROCESSOR_LOG_LEVEL": "warning"}
+    if args.batch_max:
+        args.worker_env["SPORTSFEED_PROCESSOR_BATCH_MAX"] = str(args.batch_max)
+    results = asyncio.run(run(args))
+    json_path, md_path = write_report("processors", results, markdown(results, args))
+    print(md_path.read_text())
+    print(f"report: {json_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
