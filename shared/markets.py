@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -25,6 +26,11 @@ _SPEC_VALUE_RE = re.compile(r"^[A-Za-z0-9_.:+\-]{1,64}$")
 _NUMBER_RE = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
+# Validators below are pure and see the same few hundred prices and market keys over and
+# over; caching them takes most of the model's cost off the ingestion and processor hot
+# paths. Decimal('2.5') == Decimal('2.50') share a hash and normalise alike, so a cached
+# result is right for every spelling. Failures raise and are never cached.
+@lru_cache(maxsize=16384)
 def _check_price(value: Decimal) -> Decimal:
     if not value.is_finite() or not MIN_PRICE <= value <= MAX_PRICE:
         raise ValueError(f"price {value} is outside {MIN_PRICE}..{MAX_PRICE}")
@@ -82,6 +88,7 @@ def parse_market_key(key: str) -> tuple[str, dict[str, str]]:
     return mtype, specifiers
 
 
+@lru_cache(maxsize=65536)
 def normalise_market_key(key: str) -> str:
     """Return the canonical form of a possibly unnormalised market key."""
     mtype, specifiers = parse_market_key(key)

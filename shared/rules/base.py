@@ -6,6 +6,7 @@ staleness need the applied state and live in the processors.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -105,6 +106,13 @@ class SportRules:
 
     def check_market_key(self, key: str) -> list[str]:
         """Is this a market the sport has, with the specifiers its type needs?"""
+        return list(self._market_key_errors(key))
+
+    @functools.cache  # noqa: B019 - one instance per sport lives for the whole process
+    def _market_key_errors(self, key: str) -> tuple[str, ...]:
+        return tuple(self._check_market_key(key))
+
+    def _check_market_key(self, key: str) -> list[str]:
         mtype, specifiers = parse_market_key(key)
         if is_extension_market(mtype):
             return []
