@@ -18,6 +18,7 @@ from services.distribution.rest.params import (
     parse_limit,
     parse_market_key,
     parse_range,
+    parse_time,
 )
 from services.distribution.rest.queries import EventFilter, events_sql
 from services.distribution.rest.views import (
@@ -140,3 +141,9 @@ def test_settings_read_tokens_and_give_each_instance_its_own_group(
     assert first.consumer_group != second.consumer_group
     monkeypatch.delenv("SPORTSFEED_DISTRIBUTION_WS_TOKENS")
     assert DistributionSettings().tokens() == frozenset()
+
+
+def test_an_empty_query_parameter_is_refused_naming_it() -> None:
+    with pytest.raises(ParamError) as info:
+        parse_time({"to": ""}, "to")
+    assert info.value.parameter == "to"

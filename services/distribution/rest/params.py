@@ -36,9 +36,12 @@ class ParamError(ValueError):
 
 
 def one(query: Mapping[str, str], name: str) -> str | None:
-    """The parameter's value; an empty value counts as absent."""
+    """The parameter's value, None when absent; present but empty is a bad parameter."""
     value = query.get(name)
-    return value if value else None
+    if value is not None and not value.strip():
+        # `?to=` is a client bug (a template with a missing value), not "no filter".
+        raise ParamError(name, "is empty; leave the parameter out instead")
+    return value
 
 
 def parse_time(query: Mapping[str, str], name: str) -> datetime | None:
