@@ -81,7 +81,7 @@ stop_one() {
 start_feed() {
   # A modest, endless feed so the trading page moves; stop it with `make down`.
   curl -fsS -m 5 -X POST -H 'Content-Type: application/json' \
-    -d "{\"matches\": ${SPORTSFEED_UP_MATCHES:-24}, \"rate\": ${SPORTSFEED_UP_RATE:-40}, \"formats\": \"json,xml,uof\"}" \
+    -d "{\"matches\": ${SPORTSFEED_UP_MATCHES:-24}, \"rate\": ${SPORTSFEED_UP_RATE:-40}, \"duration\": ${SPORTSFEED_UP_DURATION:-7200}, \"formats\": \"json,xml,uof\"}" \
     "http://127.0.0.1:4004/start" >/dev/null || log "feed generator did not accept /start (see $LOG_DIR/feedgen.log)"
 }
 
