@@ -46,7 +46,14 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _decode(raw: bytes) -> Any:
+def _decode(raw: bytes) -> tuple[Any, bool]:
+    """The parsed payload, and whether it held NaN/Infinity anywhere (rare: scan only then)."""
+    found: list[_NonFinite] = []
+
+    def constant(text: str) -> _NonFinite:
+        found.append(_NonFinite(text))
+        return found[-1]
+
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -54,8 +61,9 @@ def _decode(raw: bytes) -> Any:
             reason=f"payload is not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}"
         )) from None
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_NonFinite,
-                          object_pairs_hook=_object)
+        value = json.loads(text, parse_float=Decimal, parse_constant=constant,
+                           object_pairs_hook=_object)
+        return value, bool(found)
     except json.JSONDecodeError as exc:
         raise AdapterError(Refusal(
             reason=f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
@@ -142,7 +150,7 @@ def _refuse_service_fields(
 
 def _message(
     item: Any, *, provider: str, received_at: datetime, prefix: str = "",
-    index: int | None = None,
+    index: int | None = None, scan_non_finite: bool = True,
 ) -> FeedMessage | Refusal:
     """Validate one parsed JSON message (a dict with canonical field names)."""
     if not isinstance(item, dict):
@@ -152,7 +160,7 @@ def _message(
     refusal = _refuse_service_fields(item, provider, prefix, index)
     if refusal is not None:
         return refusal
-    for path, bad in _non_finite(item):
+    for path, bad in _non_finite(item) if scan_non_finite else ():
         full = join(prefix, path)
         return Refusal(reason=f"{full}: {bad.text} is not a number", field=full, index=index,
                        **readable_ids(item))
@@ -168,12 +176,14 @@ def parse_json(raw: bytes, *, provider: str, received_at: datetime) -> ParseResu
     malformed JSON, a top level that is not a message, an array or ``{"messages": [...]}``,
     an empty batch or one over :data:`MAX_BATCH` messages.
     """
-    items, batch = _items(_decode(raw))
+    value, non_finite = _decode(raw)
+    items, batch = _items(value)
     result = ParseResult()
     for index, item in enumerate(items):
         outcome = _message(
             item, provider=provider, received_at=received_at,
             prefix=f"messages[{index}]" if batch else "", index=index if batch else None,
+            scan_non_finite=non_finite,
         )
         if isinstance(outcome, Refusal):
             result.refusals.append(outcome)
