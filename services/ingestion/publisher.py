@@ -34,6 +34,19 @@ log = logging.getLogger(__name__)
 Ack = tuple[int, int]
 
 
+def _fatal_producer_errors() -> tuple[type[BaseException], ...]:
+    from aiokafka import errors
+
+    return (errors.OutOfOrderSequenceNumber, errors.UnknownProducerId,
+            errors.InvalidProducerEpoch, errors.ProducerFenced)
+
+
+# Errors after which an idempotent producer never recovers by itself (its sequence
+# numbers are out of step with the broker, e.g. after a broker restart under load:
+# aiokafka#1017): the only cure is a new producer, i.e. a new producer id.
+FATAL_PRODUCER_ERRORS = _fatal_producer_errors()
+
+
 class KafkaUnavailable(Exception):
     """The producer is not connected, or its metadata is stale: nothing was sent."""
 
@@ -123,6 +136,7 @@ class KafkaPublisher:
         self._task: asyncio.Task[None] | None = None
         self._pending_rejections = 0
         self._stopping = False
+        self._reset = asyncio.Event()
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -163,13 +177,31 @@ class KafkaPublisher:
                 continue
             self._state.producer = producer
             self._mark_refreshed()
+            backoff = 0.2
             log.info("Kafka producer connected to %s", self._settings.kafka.bootstrap)
             await self._refresh_forever(producer)
+            # A fatal send error asked for a new producer: close this one and reconnect.
+            self._reset.clear()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), self._settings.publish_timeout_s)
+
+    def _replace_producer(self, producer: ProducerLike, failure: BaseException) -> None:
+        """Stop using ``producer`` at once; ``_run`` builds a new one (new producer id)."""
+        if self._state.producer is not producer:
+            return  # already replaced by an earlier failure of the same request
+        log.warning("Kafka producer out of step (%r): replacing it", failure)
+        self._state.producer = None
+        self._state.last_error = f"producer reset after {failure!r}"
+        self._metrics.kafka_ready.set(0)
+        self._reset.set()
 
     async def _refresh_forever(self, producer: ProducerLike) -> None:
         interval = self._settings.readiness_interval_s
         while True:
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._reset.wait(), interval)
+            if self._reset.is_set():
+                return
             try:
                 fresh = await asyncio.wait_for(
                     producer.client.force_metadata_update(), max(interval, 1.0)
@@ -240,6 +272,8 @@ class KafkaPublisher:
                 futures.append(await send(topic, value, key))
         except Exception as exc:  # the rest are reported unacknowledged
             error = f"send failed: {exc!r}"
+            if isinstance(exc, FATAL_PRODUCER_ERRORS):
+                self._replace_producer(producer, exc)
         if futures:
             await _wait_all(
                 futures, self._settings.publish_timeout_s if deadline_s is None else deadline_s
@@ -251,11 +285,15 @@ class KafkaPublisher:
                 if failure is None:
                     meta = fut.result()
                     acks[i] = (meta.partition, meta.offset)
-                elif error is None:
+                    continue
+                if isinstance(failure, FATAL_PRODUCER_ERRORS):
+                    self._replace_producer(producer, failure)
+                if error is None:
                     error = f"Kafka refused: {failure!r}"
-            elif error is None:
-                error = "timed out waiting for Kafka's acknowledgement"
-                fut.add_done_callback(_consume)
+            else:
+                fut.add_done_callback(_consume)  # a late failure must not go unretrieved
+                if error is None:
+                    error = "timed out waiting for Kafka's acknowledgement"
         self._metrics.kafka_publish_seconds.observe(time.perf_counter() - started)
         return acks, error
 
