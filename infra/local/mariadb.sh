@@ -23,7 +23,7 @@ mariadb_write_config() {
 [mysqld]
 datadir=$MARIADB_DIR
 socket=$MARIADB_SOCK
-pid-file=$MARIADB_PIDFILE
+pid-file=$RUN_DIR/mariadbd.pid
 log-error=$MARIADB_LOG
 port=$MYSQL_PORT
 bind-address=127.0.0.1
@@ -89,7 +89,9 @@ mariadb_start() {
     mariadb_write_config
     mariadb_init
     printf '\n===== %s starting mariadb =====\n' "$(date -u +%FT%TZ)" >>"$MARIADB_LOG"
-    # Same pid file as mariadbd's own: the exec chain keeps the pid, so both agree.
+    # Our own pid file, apart from mariadbd's (which it truncates and rewrites while
+    # starting, so reading it then could look like a failed start). The exec chain
+    # keeps the pid, so both name the same process.
     launch "$MARIADB_LOG" "$(mariadbd_bin)" --defaults-file="$MARIADB_CNF" >"$MARIADB_PIDFILE"
     log "mariadb: launched (pid $(cat "$MARIADB_PIDFILE"))"
   fi
