@@ -1,0 +1,474 @@
+"""End-to-end latency, provider POST to WebSocket delivery: ``python -m tests.bench.bench_e2e``.
+
+What runs where (all on 127.0.0.1, bounded in count and time):
+
+1. fresh topics, a fresh database and a fresh Redis prefix on the local stack; the
+   services as their own processes (``python -m services.ingestion``, ``python -m
+   services.processors football``, ``python -m services.distribution``), started by
+   the harness of the fault tests (``tests/e2e/support.py``);
+2. a WebSocket client in a separate process (this module with ``receive``) subscribes
+   to football and records when each delta arrives, by the delta's ``message_id``;
+3. fixtures for ``--events`` football events are posted and applied;
+4. this process POSTs odds messages at exactly ``--rate`` messages/s (open loop: a
+   batch of ``--batch`` messages every ``batch / rate`` seconds, whatever the answers;
+   a late tick is caught up, so the average rate holds) for ``--seconds``; each
+   message's send time is the start of its POST;
+5. latency = WebSocket receipt - POST start, matched on ``message_id``; percentiles
+   over the messages delivered. The services' memory (VmRSS sampled, VmHWM) and CPU
+   are read from ``/proc`` during the load (``tests/bench/bench_memory.py``).
+
+A second step at ``--reference-rate`` (500 msg/s) shows the latency when the platform is
+not saturated. Results go to ``.data/bench/e2e.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from pydantic import SecretStr
+
+from shared.enums import Sport
+from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
+from shared.topics import Topics, delete_topics
+from tests.bench.bench_memory import ProcessSampler, cpu_seconds, machine_busy_seconds, stack_pids
+from tests.bench.report import REPO, bench_dir, table, write_report
+from tests.e2e.support import Platform, Scope
+from tests.integration.test_processor_support import database
+from tests.stack import load_local_env, local_endpoints
+
+GOALS = {"p99_ms": 100.0}
+SPORT = Sport.FOOTBALL
+MAX_IN_FLIGHT = 64  # concurrent POSTs; beyond this the schedule slips (and says so)
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def fixture_doc(n: int, tag: str) -> dict[str, Any]:
+    """The first (complete) fixture of event ``n``."""
+    now = datetime.now(UTC)
+    return {"message_id": f"{tag}-fx-{n}", "sport": SPORT.value, "event_id": f"{tag}-ev{n}",
+            "kind": "fixture", "provider_ts": _iso(now - timedelta(minutes=5)),
+            "body": {"competition": {"id": "bench-league", "name": "Bench League"},
+                     "start_time": _iso(now + timedelta(hours=1)), "status": "not_started",
+                     "home": {"id": f"{tag}-h{n}", "name": f"Home {n}"},
+                     "away": {"id": f"{tag}-a{n}", "name": f"Away {n}"}}}
+
+
+def odds_doc(prefix: str, n: int, event: int, tag: str, rng: random.Random) -> dict[str, Any]:
+    """Message ``<prefix>-<n>``: a 1X2 price move of event ``event``, stamped now."""
+    prices = [f"{rng.uniform(1.2, 6.0):.2f}" for _ in range(3)]
+    return {"message_id": f"{prefix}-{n}", "sport": SPORT.value, "event_id": f"{tag}-ev{event}",
+            "kind": "odds", "provider_ts": _iso(datetime.now(UTC)),
+            "body": {"markets": [{"market_key": "1x2", "status": "active", "outcomes": [
+                {"id": o, "price": p} for o, p in zip(("home", "draw", "away"), prices,
+                                                      strict=True)]}]}}
+
+
+# --- the WebSocket receiver (its own process) ----------------------------------------------
+
+
+async def _receive(url: str, out: Path) -> None:
+    """Subscribe to the sport, say READY, record deltas until STOP on stdin, write ``out``."""
+    import orjson
+    from websockets.asyncio.client import connect
+
+    arrivals: list[tuple[str, float, float]] = []
+    counts = {"snapshots": 0, "deltas": 0}
+    loop = asyncio.get_running_loop()
+    async with connect(url, max_size=None, open_timeout=20) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "sports": [SPORT.value]}))
+
+        async def read() -> None:
+            async for raw in ws:
+                now = time.time()
+                msg = orjson.loads(raw)
+                kind = msg.get("type")
+                if kind == "delta":
+                    counts["deltas"] += 1
+                    applied = datetime.fromisoformat(msg["applied_at"]).timestamp()
+                    arrivals.append((msg["message_id"], now, applied))
+                elif kind == "snapshot":
+                    counts["snapshots"] += 1
+                elif kind == "subscribed":
+                    print("READY", flush=True)
+
+        reader = asyncio.create_task(read())
+        await loop.run_in_executor(None, sys.stdin.readline)
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+    await asyncio.to_thread(out.write_text, json.dumps({"counts": counts, "arrivals": arrivals}))
+    print("DONE", flush=True)
+
+
+# --- the load -------------------------------------------------------------------------------
+
+
+async def post_all(url: str, key: str, docs: list[dict[str, Any]], size: int = 100) -> int:
+    """POST ``docs`` in batches, one at a time; returns how many were accepted."""
+    accepted = 0
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {key}"}) as http:
+        for start in range(0, len(docs), size):
+            async with http.post(url, json={"messages": docs[start:start + size]}) as response:
+                body = await response.json()
+                accepted += len(body.get("accepted", []))
+    return accepted
+
+
+async def paced_load(url: str, key: str, rate: float, args: argparse.Namespace,
+                     prefix: str) -> dict[str, Any]:
+    """POST odds at exactly ``rate`` msg/s for ``args.seconds``; per-message send times.
+
+    Message ids are ``<prefix>-<n>``; event ids those of :func:`fixture_doc` under the
+    run's tag (the prefix up to its last ``-``).
+    """
+    rng = random.Random(7)
+    total = int(rate * args.seconds)
+    interval = args.batch / rate
+    tag = prefix.rsplit("-", 1)[0]
+    sent_at: dict[str, float] = {}
+    acked: dict[str, float] = {}
+    statuses: dict[int, int] = {}
+    slips: list[float] = []
+    gate = asyncio.Semaphore(MAX_IN_FLIGHT)
+    connector = aiohttp.TCPConnector(limit=MAX_IN_FLIGHT)
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def post(docs: list[dict[str, Any]], http: aiohttp.ClientSession) -> None:
+        try:
+            began = time.time()
+            for doc in docs:
+                sent_at[doc["message_id"]] = began
+            async with http.post(url, json={"messages": docs}) as response:
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+                body = await response.json(content_type=None)
+                done = time.time()
+                for item in body.get("accepted", []):
+                    acked[item["message_id"]] = done
+        except (aiohttp.ClientError, TimeoutError):
+            statuses[0] = statuses.get(0, 0) + 1
+        finally:
+            gate.release()
+
+    async with aiohttp.ClientSession(connector=connector,
+                                     headers={"Authorization": f"Bearer {key}"},
+                                     timeout=aiohttp.ClientTimeout(total=30)) as http:
+        started = time.monotonic()
+        n = tick = 0
+        while n < total:
+            due = started + tick * interval
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await gate.acquire()
+            slips.append(max(0.0, time.monotonic() - due))
+            docs = [odds_doc(prefix, n + i, (n + i) % args.events, tag, rng)
+                    for i in range(min(args.batch, total - n))]
+            n += len(docs)
+            tick += 1
+            task = asyncio.create_task(post(docs, http))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        offered_s = time.monotonic() - started
+        async with asyncio.timeout(60):
+            await asyncio.gather(*tasks)
+    slips.sort()
+    return {"sent_at": sent_at, "acked": acked, "statuses": statuses, "messages": n,
+            "offered_s": round(offered_s, 2), "offered_rate": round(n / offered_s, 1),
+            "slip_p99_ms": round(_pct(slips, 0.99) * 1000, 1),
+            "slip_max_ms": round((slips[-1] if slips else 0.0) * 1000, 1)}
+
+
+def _pct(values: list[float], q: float) -> float:
+    """Nearest-rank quantile of sorted ``values``."""
+    return values[min(len(values) - 1, int(len(values) * q))] if values else float("nan")
+
+
+async def metrics_text(port: int | None) -> str:
+    """A service's Prometheus exposition."""
+    async with aiohttp.ClientSession() as http, \
+            http.get(f"http://127.0.0.1:{port}/metrics") as response:
+        return await response.text()
+
+
+def processor_stages(before: str, after: str) -> dict[str, float]:
+    """p50/p99 (ms) of the processor's own histograms over the load, by bucket interpolation:
+    Kafka append → batch taken, and Kafka append → MySQL commit."""
+    from tests.bench.bench_processors import histogram, quantile
+
+    stages: dict[str, float] = {}
+    for short, name in (("append_to_batch", "sportsfeed_processor_append_to_batch_seconds"),
+                        ("append_to_commit", "sportsfeed_processor_append_to_commit_seconds")):
+        base = dict(histogram(before, name))
+        buckets = [(le, c - base.get(le, 0.0)) for le, c in histogram(after, name)]
+        if buckets and buckets[-1][1] > 0:
+            stages[f"{short}_p50_ms"] = round(quantile(buckets, 0.50) * 1000, 1)
+            stages[f"{short}_p99_ms"] = round(quantile(buckets, 0.99) * 1000, 1)
+    return stages
+
+
+async def ledger_total(mysql: MySQLSettings) -> dict[str, int]:
+    """Ledger rows by disposition."""
+    async with database(mysql) as db:
+        rows = await db.rows("SELECT disposition, COUNT(*) FROM ledger GROUP BY disposition")
+    return {str(d): int(c) for d, c in rows}
+
+
+async def wait_ledger(mysql: MySQLSettings, rows: int, within: float) -> float:
+    """Wait until the ledger holds ``rows`` rows (or ``within`` passes); seconds waited."""
+    began = time.monotonic()
+    while time.monotonic() - began < within:
+        if sum((await ledger_total(mysql)).values()) >= rows:
+            break
+        await asyncio.sleep(0.25)
+    return time.monotonic() - began
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    """The whole measurement; returns the figures."""
+    load_local_env()
+    stack = local_endpoints()
+    tag = f"e2e{uuid.uuid4().hex[:8]}"
+    scope = Scope(
+        kafka=KafkaSettings(bootstrap=stack.kafka_bootstrap, topic_prefix=f"bench{tag}.sportsfeed",
+                            partitions=args.partitions),
+        mysql=MySQLSettings(host=stack.mysql_host, port=stack.mysql_port, user=stack.mysql_user,
+                            password=SecretStr(stack.mysql_password),
+                            database=f"sportsfeed_bench_{tag}"),
+        redis=RedisSettings(url=stack.redis_url, key_prefix=f"bench{tag}"),
+    )
+    await scope.create()
+    workdir = bench_dir() / "e2e"
+    platform = Platform(scope, workdir)
+    receiver: asyncio.subprocess.Process | None = None
+    results: dict[str, Any] = {"settings": {k: v for k, v in vars(args).items() if k != "command"},
+                               "loadavg_before": os.getloadavg()}
+    try:
+        ingestion, processor, distribution = (platform.ingestion(), platform.processor(SPORT),
+                                              platform.distribution())
+        await platform.wait_ready()
+        out = workdir / "arrivals.json"
+        receiver = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.bench.bench_e2e", "receive", "--url",
+            f"ws://127.0.0.1:{distribution.ws_port}/", "--out", str(out), cwd=REPO,
+            env=scope.env(), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        assert receiver.stdout is not None
+        assert receiver.stdin is not None
+        async with asyncio.timeout(60):
+            line = await receiver.stdout.readline()
+        if line.strip() != b"READY":
+            raise RuntimeError(f"receiver failed: {line!r}")
+        url = f"http://127.0.0.1:{ingestion.port}/v1/feed/json"
+        fixtures = await post_all(url, platform.key, [fixture_doc(n, tag) for n in range(args.events)])
+        await wait_ledger(scope.mysql, fixtures, 60)
+        await asyncio.sleep(1.0)  # the fixtures' snapshots reach the client
+
+        pids = {"ingestion": ingestion.pid, "processor-football": processor.pid,
+                "distribution": distribution.pid, "ws-receiver": receiver.pid, **stack_pids()}
+        sampler = ProcessSampler(pids, shared={"kafka", "mariadb", "redis"}).start()
+        rates = [args.rate] + ([args.reference_rate] if args.reference_rate else [])
+        steps: list[dict[str, Any]] = []
+        expected = fixtures
+        services = {"ingestion": ingestion.pid, "processor": processor.pid,
+                    "distribution": distribution.pid}
+        # Everything this benchmark runs, to tell its CPU from the rest of the machine's.
+        ours = [*services.values(), receiver.pid, os.getpid(), *stack_pids().values()]
+        for n, rate in enumerate(rates):
+            before = await metrics_text(processor.port)
+            cpu = {name: cpu_seconds(pid) for name, pid in services.items()}
+            ours_before, busy_before = sum(map(cpu_seconds, ours)), machine_busy_seconds()
+            began = time.monotonic()
+            load = await paced_load(url, platform.key, rate, args, f"{tag}-s{n}")
+            expected += len(load["acked"])
+            drained_s = await wait_ledger(scope.mysql, expected, args.drain)
+            # CPU over the load and its drain: what each service needed for these messages.
+            wall = time.monotonic() - began
+            shares = {name: round((cpu_seconds(pid) - cpu[name]) / wall, 2)
+                      for name, pid in services.items()}
+            machine = {"busy_cores": round((machine_busy_seconds() - busy_before) / wall, 2),
+                       "ours_cores": round((sum(map(cpu_seconds, ours)) - ours_before) / wall, 2)}
+            await asyncio.sleep(2.0)  # the last deltas travel from the processor to the client
+            steps.append({"rate": rate, "load": load, "drain_s": round(drained_s, 1),
+                          "cpu_share": shares, "machine": machine,
+                          "processor_stages": processor_stages(before,
+                                                               await metrics_text(processor.port))})
+        await sampler.stop()
+        receiver.stdin.write(b"STOP\n")
+        await receiver.stdin.drain()
+        async with asyncio.timeout(60):
+            await receiver.communicate()
+        received = json.loads(await asyncio.to_thread(out.read_text))
+        results["steps"] = [{**figures(step.pop("load"), received), **step} for step in steps]
+        results["ledger"] = await ledger_total(scope.mysql)
+        results["ws"] = received["counts"]
+        results["processes"] = sampler.results()
+        results["loadavg_after"] = os.getloadavg()
+        results["goals"] = GOALS
+        results["goal_met"] = results["steps"][0]["p99_ms"] < GOALS["p99_ms"]
+    finally:
+        if receiver is not None and receiver.returncode is None:
+            receiver.kill()
+            await receiver.wait()
+        platform.close()
+        await cleanup(scope)
+    return results
+
+
+def figures(load: dict[str, Any], received: dict[str, Any]) -> dict[str, Any]:
+    """Latencies of the delivered messages, and what happened to the others."""
+    sent_at, acked = load["sent_at"], load["acked"]
+    seen: dict[str, float] = {}
+    applied: dict[str, float] = {}
+    for message_id, at, applied_at in received["arrivals"]:
+        if message_id not in sent_at:
+            continue  # another step's message
+        seen.setdefault(message_id, at)
+        applied.setdefault(message_id, applied_at)
+    latencies = sorted(seen[m] - sent_at[m] for m in seen if m in sent_at)
+    # The two halves, split at the processor's applied_at (same host, same clock).
+    to_applied = sorted(applied[m] - sent_at[m] for m in seen if m in sent_at)
+    to_client = sorted(seen[m] - applied[m] for m in seen if m in sent_at)
+    acks = sorted(acked[m] - sent_at[m] for m in acked)
+    times = sorted(seen[m] for m in seen if m in sent_at)
+    return {
+        "messages": load["messages"], "offered_rate": load["offered_rate"],
+        "offered_s": load["offered_s"], "slip_p99_ms": load["slip_p99_ms"],
+        "slip_max_ms": load["slip_max_ms"], "http": load["statuses"],
+        "accepted": len(acked), "delivered": len(latencies),
+        "delivered_rate": round(len(times) / (times[-1] - times[0]), 1) if len(times) > 1 else 0.0,
+        "p50_ms": round(_pct(latencies, 0.50) * 1000, 1),
+        "p99_ms": round(_pct(latencies, 0.99) * 1000, 1),
+        "p999_ms": round(_pct(latencies, 0.999) * 1000, 1),
+        "max_ms": round((latencies[-1] if latencies else float("nan")) * 1000, 1),
+        "ack_p50_ms": round(_pct(acks, 0.50) * 1000, 1),
+        "ack_p99_ms": round(_pct(acks, 0.99) * 1000, 1),
+        "to_applied_p50_ms": round(_pct(to_applied, 0.50) * 1000, 1),
+        "to_applied_p99_ms": round(_pct(to_applied, 0.99) * 1000, 1),
+        "to_client_p50_ms": round(_pct(to_client, 0.50) * 1000, 1),
+        "to_client_p99_ms": round(_pct(to_client, 0.99) * 1000, 1),
+    }
+
+
+async def cleanup(scope: Scope) -> None:
+    """Drop the fresh topics, database and Redis keys."""
+    from shared.cache import open_cache
+    from shared.storage.migrate import drop_database
+
+    with contextlib.suppress(Exception):
+        await delete_topics(scope.kafka, Topics(scope.kafka.topic_prefix).all())
+    with contextlib.suppress(Exception):
+        await drop_database(scope.mysql)
+    with contextlib.suppress(Exception):
+        async with open_cache(scope.redis) as cache:
+            keys = [k async for k in cache.client.scan_iter(match=f"{scope.redis.key_prefix}:*")]
+            if keys:
+                await cache.client.delete(*keys)
+
+
+def markdown(r: dict[str, Any]) -> str:
+    """The report section."""
+    s, goal = r["settings"], r["steps"][0]
+    met = "met" if r["goal_met"] else "NOT met"
+    rows = [(f"{x['rate']:,.0f} (achieved {x['offered_rate']:,})", f"{x['messages']:,}",
+             f"{x['delivered']:,}", f"{x['delivered_rate']:,}", x["p50_ms"], x["p99_ms"],
+             x["p999_ms"], x["max_ms"], f"{x['ack_p50_ms']} / {x['ack_p99_ms']}")
+            for x in r["steps"]]
+    stages = [(f"{x['rate']:,.0f}", f"{x['to_applied_p50_ms']} / {x['to_applied_p99_ms']}",
+               _pair(x["processor_stages"], "append_to_batch"),
+               _pair(x["processor_stages"], "append_to_commit"),
+               f"{x['to_client_p50_ms']} / {x['to_client_p99_ms']}", x["drain_s"],
+               f"{x['slip_p99_ms']} / {x['slip_max_ms']}",
+               " / ".join(str(v) for v in x["cpu_share"].values()),
+               f"{x['machine']['busy_cores']} / {x['machine']['ours_cores']}")
+              for x in r["steps"]]
+    procs = [(name, p["pid"], p["rss_start_mib"], p["rss_peak_mib"], p["hwm_mib"], p["cpu_share"])
+             for name, p in r["processes"].items()]
+    return "\n".join([
+        "## End to end", "",
+        "Provider POST start → WebSocket delivery of the delta, matched on `message_id`: "
+        f"{s['events']} football events, odds POSTed in batches of {s['batch']} for "
+        f"{s['seconds']:g} s per step (open loop); ingestion, one football processor and "
+        "distribution each in its own process; one WebSocket subscriber to the sport in "
+        f"another. Goal at {goal['rate']:,.0f} msg/s: p99 < {GOALS['p99_ms']:g} ms, **{met}**.",
+        "",
+        table(rows, ("msg/s offered", "sent", "delivered", "delivered msg/s", "p50 ms", "p99 ms",
+                     "p99.9 ms", "max ms", "POST→202 p50 / p99 ms")),
+        "",
+        "Where the time goes (p50 / p99 ms). `applied_at` is stamped by the processor when "
+        "it builds the delta after the MySQL commit; the two Kafka-append stages come from the "
+        "worker's own histograms (bucket-interpolated). CPU is a share of one core over the "
+        "step and its drain; \"cores busy\" compares the whole machine (`/proc/stat`) with "
+        "this benchmark's processes plus Kafka, MariaDB and Redis: the difference is other "
+        "work competing for the cores.", "",
+        table(stages, ("msg/s", "POST → applied_at", "Kafka append → batch taken",
+                       "Kafka append → MySQL commit", "applied_at → client",
+                       "ledger caught up s after the load", "sender slip p99 / max ms",
+                       "CPU ingestion / processor / distribution",
+                       "cores busy: machine / this benchmark")),
+        "",
+        f"Ledger {r['ledger']}; client {r['ws']}. Load average "
+        f"{', '.join(f'{x:.1f}' for x in r['loadavg_before'])} before, "
+        f"{', '.join(f'{x:.1f}' for x in r['loadavg_after'])} after.", "",
+        "### Memory and CPU", "",
+        "During the steps above: `/proc/<pid>/status` VmRSS sampled every 0.5 s, VmHWM (the "
+        "process's lifetime peak) at the end, CPU as a share of one core. Kafka, MariaDB and "
+        "Redis are the shared local stack's, so their figures include other users.", "",
+        table(procs, ("process", "pid", "RSS at start MiB", "RSS peak MiB", "VmHWM MiB",
+                      "CPU share")),
+    ]) + "\n"
+
+
+def _pair(stages: dict[str, float], name: str) -> str:
+    return f"{stages.get(name + '_p50_ms', '-')} / {stages.get(name + '_p99_ms', '-')}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: the benchmark, or (``receive``) the WebSocket receiver process."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command")
+    receive = sub.add_parser("receive", help="internal: the WebSocket receiver process")
+    receive.add_argument("--url", required=True)
+    receive.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--rate", type=float, default=2000.0, help="messages per second offered")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of the load (max 60)")
+    parser.add_argument("--reference-rate", type=float, default=500.0,
+                        help="a second step at this rate, to show the unloaded latency (0: none)")
+    parser.add_argument("--batch", type=int, default=20, help="messages per POST")
+    # Many events: one event's messages are 0.5 s apart, so concurrent POSTs rarely
+    # reorder them (a reordered one is stale: no delta, not delivered).
+    parser.add_argument("--events", type=int, default=1000, help="football events the odds move")
+    parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--drain", type=float, default=90.0,
+                        help="seconds to wait for the ledger after the load")
+    args = parser.parse_args(argv)
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    if args.command == "receive":
+        asyncio.run(_receive(args.url, args.out))
+        return 0
+    args.seconds = min(args.seconds, 60.0)
+    results = asyncio.run(run(args))
+    json_path, md_path = write_report("e2e", results, markdown(results))
+    print(md_path.read_text())
+    print(f"report: {json_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
