@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from services.distribution.service import DistributionService
 from services.distribution.settings import DistributionSettings
+from shared.runtime import install_uvloop
 
 log = logging.getLogger("services.distribution")
 
@@ -36,15 +37,6 @@ async def serve(settings: DistributionSettings, stop: asyncio.Event | None = Non
     log.info("distribution stopped")
 
 
-def _install_uvloop() -> bool:
-    try:
-        import uvloop
-    except ImportError:  # optional: plain asyncio works, only slower
-        return False
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    return True
-
-
 def main() -> int:
     """Entry point: build the settings once, run, exit 0 after a clean shutdown."""
     try:
@@ -58,8 +50,7 @@ def main() -> int:
     )
     # The access log of websockets' handshakes is noise at info level.
     logging.getLogger("websockets.server").setLevel(logging.WARNING)
-    uv = _install_uvloop()
-    log.info("event loop: %s", "uvloop" if uv else "asyncio")
+    install_uvloop()
     asyncio.run(serve(settings))
     return 0
 

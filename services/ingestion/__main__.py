@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from services.ingestion.app import context_of, create_app
 from services.ingestion.errors import ConfigError
 from services.ingestion.settings import IngestionSettings
+from shared.runtime import install_uvloop
 
 log = logging.getLogger("services.ingestion")
 
@@ -58,15 +59,6 @@ async def serve(settings: IngestionSettings, stop: asyncio.Event | None = None) 
         log.info("ingestion stopped")
 
 
-def _install_uvloop() -> bool:
-    try:
-        import uvloop
-    except ImportError:  # optional: plain asyncio works, only slower
-        return False
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    return True
-
-
 def main() -> int:
     """Entry point: build the settings once, run, exit 0 after a clean shutdown."""
     logging.basicConfig(
@@ -81,8 +73,7 @@ def main() -> int:
     except (ConfigError, ValidationError) as exc:
         print(f"ingestion: configuration error: {exc}", file=sys.stderr)
         return 2
-    uv = _install_uvloop()
-    log.info("event loop: %s", "uvloop" if uv else "asyncio")
+    install_uvloop()
     asyncio.run(serve(settings))
     return 0
 
