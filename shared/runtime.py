@@ -1,4 +1,4 @@
-"""Process start-up shared by the aiohttp/websockets services."""
+"""Process start-up shared by the services (aiohttp, websockets and the Faust workers)."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from services.processors.rules import StatefulRules
 from services.processors.runtime import ProcessorRuntime
 from services.processors.settings import ProcessorSettings
 from shared.enums import Sport
+from shared.runtime import install_uvloop
 
 
 def stateful_rules(sport: Sport) -> StatefulRules:
@@ -27,6 +28,9 @@ def stateful_rules(sport: Sport) -> StatefulRules:
 def run(sport: Sport, settings: ProcessorSettings) -> int:
     """Run the worker until SIGTERM/SIGINT; returns the exit status."""
     rules = stateful_rules(sport)
+    # Before anything asks for a loop: Faust's streams spend much of their time in the
+    # event loop's own bookkeeping, which uvloop does in C.
+    install_uvloop()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # A batch allocates hundreds of thousands of short-lived objects; with the default
     # thresholds the cyclic collector ran every few hundred allocations and walked the

@@ -23,7 +23,6 @@ import asyncio
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -38,6 +37,7 @@ from typing import Any
 from shared.settings import KafkaSettings
 from shared.topics import Topics, create_topics, delete_topics
 from tests.bench import loadgen
+from tests.bench.profiling import Profiler
 from tests.bench.report import REPO, bench_dir, table, write_report
 from tests.stack import load_local_env
 
@@ -173,36 +173,6 @@ def adapter_cost(size: int, rounds: int = 5) -> dict[str, float]:
     n = rounds * size
     return {"parse_us_per_msg": round((t1 - t0) / n * 1e6, 1),
             "encode_us_per_msg": round((t2 - t1) / n * 1e6, 1)}
-
-
-class Profiler:
-    """py-spy sampling the service during one phase (optional)."""
-
-    def __init__(self, pid: int, out: Path, seconds: float) -> None:
-        exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-        self.out = out
-        self.proc = subprocess.Popen(
-            [exe, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "97",
-             "--format", "raw", "--nonblocking", "--output", str(out)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-
-    def top(self, n: int = 15) -> list[tuple[str, float]]:
-        """The functions with the most self time, as shares of all samples."""
-        self.proc.wait(timeout=120)
-        if not self.out.exists():
-            return []
-        own: dict[str, int] = {}
-        total = 0
-        for line in self.out.read_text().splitlines():
-            stack, _, count = line.rpartition(" ")
-            if not stack or not count.isdigit():
-                continue
-            leaf = stack.rsplit(";", 1)[-1]
-            own[leaf] = own.get(leaf, 0) + int(count)
-            total += int(count)
-        ranked = sorted(own.items(), key=lambda kv: -kv[1])[:n]
-        return [(name, round(count / max(total, 1), 4)) for name, count in ranked]
 
 
 async def bare_producer(kafka: KafkaSettings, values: list[tuple[bytes, bytes]],

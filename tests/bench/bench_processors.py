@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import re
+import sys
 import tempfile
 import time
 from decimal import Decimal
@@ -38,8 +40,9 @@ from shared.model import FeedMessage
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from shared.storage.migrate import apply_migrations, drop_database
 from shared.topics import Topics, create_topics, delete_topics
-from tests.bench.report import table, write_report
-from tests.integration.test_processor_support import WorkerProcess, database, fresh
+from tests.bench.profiling import Profiler
+from tests.bench.report import REPO, table, write_report
+from tests.integration.test_processor_support import WorkerProcess, database, free_port, fresh
 from tests.stack import load_local_env, local_endpoints
 
 GOALS = {"messages_per_s": 10_000, "p99_ms_at_half_load": 50}
@@ -213,17 +216,42 @@ async def dispositions(stack: Stack) -> dict[str, int]:
     return {str(d): int(n) for d, n in rows}
 
 
+async def faust_ceiling(stack: Stack, count: int, work: str, limit_s: float) -> dict[str, Any]:
+    """The same records taken by a Faust agent with no (or decode-only) work, its own group."""
+    out = Path(tempfile.mkdtemp(prefix="faust-ceiling-")) / "result.json"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.bench.faust_ceiling", "--bootstrap", stack.kafka.bootstrap,
+        "--topic", Topics(stack.kafka.topic_prefix).feed(SPORT), "--count", str(count),
+        "--group", fresh("ceiling"), "--web-port", str(free_port()), "--work", work,
+        "--out", str(out), cwd=REPO,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await asyncio.wait_for(proc.wait(), limit_s)
+    except TimeoutError:
+        proc.kill()
+        raise
+    if not out.exists():
+        raise RuntimeError(f"faust ceiling ({work}) wrote no result; exit {proc.returncode}")
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
 async def throughput(endpoints: Any, args: argparse.Namespace, logs: Path) -> dict[str, Any]:
     feed = Feed(args.events)
     messages = feed.fixtures() + [feed.next() for _ in range(args.messages - args.events)]
     async with Stack(endpoints, args.partitions) as stack:
         produce_s = await produce_all(stack.kafka, messages)
+        ceiling = {work: await faust_ceiling(stack, len(messages), work, args.timeout)
+                   for work in ("none", "decode")}
         worker = WorkerProcess(SPORT, stack.kafka, stack.mysql, stack.redis,
                                logs / "throughput.log", extra_env=args.worker_env).start()
         try:
             await worker.wait_ready()
             assert worker.proc is not None
             cpu0 = cpu_seconds(worker.proc.pid)
+            profiler = (Profiler(worker.proc.pid, logs / "throughput.pyspy.txt", args.profile)
+                        if args.profile else None)
             timeline = await wait_ledger(stack, len(messages), args.timeout)
             cpu1 = cpu_seconds(worker.proc.pid)
             _, metrics = await worker.get("/metrics")
@@ -244,6 +272,8 @@ async def throughput(endpoints: Any, args: argparse.Namespace, logs: Path) -> di
             "mean_batch": round(float(found[1]) / count, 1) if found and count else None,
             "dispositions": await dispositions(stack),
             "exit_code": code,
+            "faust_ceiling": ceiling,
+            "profile": profiler.top(25) if profiler is not None else None,
         }
 
 
@@ -284,11 +314,15 @@ def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
     rows = [
         ("throughput, one worker", f"{t['messages_per_s']:,} msg/s", f">= {GOALS['messages_per_s']:,}",
          "met" if t["messages_per_s"] >= GOALS["messages_per_s"] else "missed"),
-        (f"append to commit p50 at {lat['achieved_rate']:,} msg/s", f"{lat['p50_ms']} ms", "", ""),
-        (f"append to commit p99 at {lat['achieved_rate']:,} msg/s", f"{lat['p99_ms']} ms",
-         f"< {GOALS['p99_ms_at_half_load']} ms",
-         "met" if lat["p99_ms"] < GOALS["p99_ms_at_half_load"] else "missed"),
     ]
+    if lat is not None:
+        rows += [
+            (f"append to commit p50 at {lat['achieved_rate']:,} msg/s", f"{lat['p50_ms']} ms", "", ""),
+            (f"append to commit p99 at {lat['achieved_rate']:,} msg/s", f"{lat['p99_ms']} ms",
+             f"< {GOALS['p99_ms_at_half_load']} ms",
+             "met" if lat["p99_ms"] < GOALS["p99_ms_at_half_load"] else "missed"),
+        ]
+    ledgers = f"{t['dispositions']}" + (f" and {lat['dispositions']}" if lat is not None else "")
     return "\n".join([
         "## Processors",
         "",
@@ -298,9 +332,23 @@ def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
         table(rows, ("measure", "result", "goal", "")),
         "",
         f"Worker CPU: {t['worker_cpu_us_per_message']} us per message; mean batch "
-        f"{t['mean_batch']} records. Ledger after the runs: {t['dispositions']} and "
-        f"{lat['dispositions']}.",
+        f"{t['mean_batch']} records. Ledger after the runs: {ledgers}.",
+        "",
+        *_ceiling_lines(t.get("faust_ceiling")),
     ])
+
+
+def _ceiling_lines(ceiling: dict[str, Any] | None) -> list[str]:
+    if not ceiling:
+        return []
+    none, decode = ceiling["none"], ceiling["decode"]
+    return [
+        "Faust's own ceiling on the same records (`tests/bench/faust_ceiling.py`: the worker's "
+        "settings and batches, its own consumer group): taking and acking only "
+        f"{none['records_per_s']:,} records/s ({none['cpu_us_per_record']} us CPU each); "
+        f"taking, decoding into the canonical model and acking {decode['records_per_s']:,} "
+        f"records/s ({decode['cpu_us_per_record']} us CPU each).",
+    ]
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -308,8 +356,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     endpoints = local_endpoints()
     logs = Path(tempfile.mkdtemp(prefix="bench-processors-"))
     results: dict[str, Any] = {"throughput": await throughput(endpoints, args, logs)}
-    rate = args.rate or results["throughput"]["messages_per_s"] / 2
-    results["latency"] = await latency(endpoints, args, rate, logs)
+    if args.throughput_only:
+        results["latency"] = None
+    else:
+        rate = args.rate or results["throughput"]["messages_per_s"] / 2
+        results["latency"] = await latency(endpoints, args, rate, logs)
     results["goals"] = GOALS
     results["logs"] = str(logs)
     return results
@@ -323,11 +374,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, help="latency phase rate (default: half the throughput)")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--profile", type=float, metavar="SECONDS",
+                        help="sample the worker with py-spy for this long in the throughput phase")
+    parser.add_argument("--throughput-only", action="store_true", help="skip the latency phase")
+    parser.add_argument("--batch-within", type=float,
+                        help="SPORTSFEED_PROCESSOR_BATCH_WITHIN_S for the worker")
     parser.add_argument("--batch-max", type=int, help="SPORTSFEED_PROCESSOR_BATCH_MAX for the worker")
     args = parser.parse_args(argv)
     args.worker_env = {"SPORTSFEED_PROCESSOR_LOG_LEVEL": "warning"}
     if args.batch_max:
         args.worker_env["SPORTSFEED_PROCESSOR_BATCH_MAX"] = str(args.batch_max)
+    if args.batch_within:
+        args.worker_env["SPORTSFEED_PROCESSOR_BATCH_WITHIN_S"] = str(args.batch_within)
     results = asyncio.run(run(args))
     json_path, md_path = write_report("processors", results, markdown(results, args))
     print(md_path.read_text())
