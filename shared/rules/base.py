@@ -108,7 +108,7 @@ class SportRules:
         """Is this a market the sport has, with the specifiers its type needs?"""
         return list(self._market_key_errors(key))
 
-    @functools.cache  # noqa: B019 - one instance per sport lives for the whole process
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 - one instance per sport, process-long
     def _market_key_errors(self, key: str) -> tuple[str, ...]:
         return tuple(self._check_market_key(key))
 
@@ -133,21 +133,31 @@ class SportRules:
 
     def check_market(self, market: Market) -> list[str]:
         """Market key plus outcomes: an open market lists exactly its type's outcomes."""
-        errors = self.check_market_key(market.market_key)
-        spec = self.markets.get(market.type)
+        return list(self._market_errors(
+            market.market_key, tuple(o.id for o in market.outcomes),
+            market.status in OPEN_MARKET_STATUSES,
+        ))
+
+    # Every odds message is checked here, nearly always for a market seen before with the
+    # same outcomes: the answer depends only on these three values, so it is cached (and
+    # bounded, since keys come from providers).
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 - one instance per sport, process-long
+    def _market_errors(self, key: str, outcome_ids: tuple[str, ...], is_open: bool) -> tuple[str, ...]:
+        errors = self.check_market_key(key)
+        spec = self.markets.get(key.split("|", 1)[0])
         if errors or spec is None:
-            return errors
-        ids = {o.id for o in market.outcomes}
+            return tuple(errors)
+        ids = set(outcome_ids)
         unknown = sorted(ids - set(spec.outcomes))
         if unknown:
             errors.append(
-                f"market {market.market_key}: outcome {', '.join(unknown)} is not an outcome "
+                f"market {key}: outcome {', '.join(unknown)} is not an outcome "
                 f"of {self.sport.value} {spec.type} ({', '.join(spec.outcomes)})"
             )
-        elif market.status in OPEN_MARKET_STATUSES and ids != set(spec.outcomes):
+        elif is_open and ids != set(spec.outcomes):
             missing = ", ".join(o for o in spec.outcomes if o not in ids)
-            errors.append(f"market {market.market_key}: outcomes missing: {missing}")
-        return errors
+            errors.append(f"market {key}: outcomes missing: {missing}")
+        return tuple(errors)
 
     def check_settlement(self, settlement: MarketSettlement) -> list[str]:
         """Outcomes belong to the market; void and dead-heat factors add up."""

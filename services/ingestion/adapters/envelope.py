@@ -72,7 +72,6 @@ def build_message(
     index: int | None = None,
 ) -> FeedMessage | Refusal:
     """Validate one message (canonical field names, no provider/received_at) or refuse it."""
-    ids = readable_ids(data)
     given_id = data.get("message_id")
     full = {
         **data,
@@ -83,6 +82,7 @@ def build_message(
     try:
         message = FeedMessage.model_validate(full)
     except ValidationError as exc:
+        ids = readable_ids(data)  # read only for a refusal: this is the hot path
         refusal = refusal_from_validation(exc, prefix=prefix, index=index, **ids)
         first = exc.errors(include_url=False)[0]
         if first["loc"] == ():
@@ -102,7 +102,7 @@ def build_message(
         detail = "a number is too large or too precise" if isinstance(
             exc, DecimalException) else str(exc)
         return Refusal(reason=f"{where}: invalid value ({detail})", field=prefix or None,
-                       index=index, **ids)
+                       index=index, **readable_ids(data))
     if given_id is None:
         message_id = content_message_id(
             provider, message.sport.value, message.event_id, message.kind.value,

@@ -135,16 +135,15 @@ def _non_finite(value: Any) -> Iterator[tuple[str, _NonFinite]]:
 def _refuse_service_fields(
     item: dict[str, Any], provider: str, prefix: str, index: int | None
 ) -> Refusal | None:
-    ids = readable_ids(item)
     if "received_at" in item:
         path = join(prefix, "received_at")
         return Refusal(reason=f"{path}: set by the service's clock; a payload may not carry it",
-                       field=path, index=index, **ids)
+                       field=path, index=index, **readable_ids(item))
     given = item.get("provider", provider)
     if given != provider:
         path = join(prefix, "provider")
         return Refusal(reason=f"{path}: {given!r} is not the authenticated provider "
-                              f"{provider!r}", field=path, index=index, **ids)
+                              f"{provider!r}", field=path, index=index, **readable_ids(item))
     return None
 
 
