@@ -3,12 +3,14 @@
 What runs where (all on 127.0.0.1, bounded in count and time):
 
 1. fresh topics, a fresh database and a fresh Redis prefix on the local stack; the
-   services as their own processes (``python -m services.ingestion``, ``python -m
-   services.processors football``, ``python -m services.distribution``), started by
-   the harness of the fault tests (``tests/e2e/support.py``);
+   services as their own processes (``python -m services.ingestion``, one ``python -m
+   services.processors <sport>`` per sport of ``--sports`` (default: all four), ``python
+   -m services.distribution``), started by the harness of the fault tests
+   (``tests/e2e/support.py``);
 2. a WebSocket client in a separate process (this module with ``receive``) subscribes
-   to football and records when each delta arrives, by the delta's ``message_id``;
-3. fixtures for ``--events`` football events are posted and applied;
+   to those sports and records when each delta arrives, by the delta's ``message_id``;
+3. fixtures for ``--events`` events are posted and applied; event ``n`` is of sport
+   ``sports[n % len(sports)]`` and priced in that sport's main market;
 4. this process POSTs odds messages at exactly ``--rate`` messages/s (open loop: a
    batch of ``--batch`` messages every ``batch / rate`` seconds, whatever the answers;
    a late tick is caught up, so the average rate holds) for ``--seconds``; each
@@ -32,6 +34,7 @@ import random
 import sys
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,17 +42,19 @@ from typing import Any
 import aiohttp
 from pydantic import SecretStr
 
+from services.processors.samples import MAIN_MARKET
 from shared.enums import Sport
+from shared.rules import rules_for
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from shared.topics import Topics, delete_topics
 from tests.bench.bench_memory import ProcessSampler, cpu_seconds, machine_busy_seconds, stack_pids
 from tests.bench.report import REPO, bench_dir, table, write_report
-from tests.e2e.support import Platform, Scope
+from tests.e2e.support import Platform, Proc, Scope
 from tests.integration.test_processor_support import database
 from tests.stack import load_local_env, local_endpoints
 
 GOALS = {"p99_ms": 100.0}
-SPORT = Sport.FOOTBALL
+SPORTS = [s.value for s in Sport]  # --sports: the choices and the default
 MAX_IN_FLIGHT = 64  # concurrent POSTs; beyond this the schedule slips (and says so)
 
 
@@ -57,40 +62,51 @@ def _iso(at: datetime) -> str:
     return at.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def fixture_doc(n: int, tag: str) -> dict[str, Any]:
-    """The first (complete) fixture of event ``n``."""
+def sport_of(event: int, sports: list[Sport]) -> Sport:
+    """The sport of event ``event``: the sports take turns."""
+    return sports[event % len(sports)]
+
+
+def fixture_doc(n: int, tag: str, sport: Sport) -> dict[str, Any]:
+    """The first (complete) fixture of event ``n``, of ``sport``."""
     now = datetime.now(UTC)
-    return {"message_id": f"{tag}-fx-{n}", "sport": SPORT.value, "event_id": f"{tag}-ev{n}",
-            "kind": "fixture", "provider_ts": _iso(now - timedelta(minutes=5)),
-            "body": {"competition": {"id": "bench-league", "name": "Bench League"},
-                     "start_time": _iso(now + timedelta(hours=1)), "status": "not_started",
-                     "home": {"id": f"{tag}-h{n}", "name": f"Home {n}"},
-                     "away": {"id": f"{tag}-a{n}", "name": f"Away {n}"}}}
+    body: dict[str, Any] = {
+        # A competition belongs to one sport: one per sport.
+        "competition": {"id": f"bench-{sport.value}", "name": f"Bench League ({sport.value})"},
+        "start_time": _iso(now + timedelta(hours=1)), "status": "not_started",
+        "home": {"id": f"{tag}-h{n}", "name": f"Home {n}"},
+        "away": {"id": f"{tag}-a{n}", "name": f"Away {n}"}}
+    if sport is Sport.TENNIS:
+        body["best_of"] = 3
+    return {"message_id": f"{tag}-fx-{n}", "sport": sport.value, "event_id": f"{tag}-ev{n}",
+            "kind": "fixture", "provider_ts": _iso(now - timedelta(minutes=5)), "body": body}
 
 
-def odds_doc(prefix: str, n: int, event: int, tag: str, rng: random.Random) -> dict[str, Any]:
-    """Message ``<prefix>-<n>``: a 1X2 price move of event ``event``, stamped now."""
-    prices = [f"{rng.uniform(1.2, 6.0):.2f}" for _ in range(3)]
-    return {"message_id": f"{prefix}-{n}", "sport": SPORT.value, "event_id": f"{tag}-ev{event}",
+def odds_doc(prefix: str, n: int, event: int, tag: str, rng: random.Random,
+             sport: Sport) -> dict[str, Any]:
+    """Message ``<prefix>-<n>``: a price move in the main market of event ``event`` (1X2
+    or moneyline, with the catalogue's outcomes of ``sport``), stamped now."""
+    market = MAIN_MARKET[sport]
+    outcomes = rules_for(sport).markets[market].outcomes
+    return {"message_id": f"{prefix}-{n}", "sport": sport.value, "event_id": f"{tag}-ev{event}",
             "kind": "odds", "provider_ts": _iso(datetime.now(UTC)),
-            "body": {"markets": [{"market_key": "1x2", "status": "active", "outcomes": [
-                {"id": o, "price": p} for o, p in zip(("home", "draw", "away"), prices,
-                                                      strict=True)]}]}}
+            "body": {"markets": [{"market_key": market, "status": "active", "outcomes": [
+                {"id": o, "price": f"{rng.uniform(1.2, 6.0):.2f}"} for o in outcomes]}]}}
 
 
 # --- the WebSocket receiver (its own process) ----------------------------------------------
 
 
-async def _receive(url: str, out: Path) -> None:
-    """Subscribe to the sport, say READY, record deltas until STOP on stdin, write ``out``."""
+async def _receive(url: str, out: Path, sports: list[str]) -> None:
+    """Subscribe to ``sports``, say READY, record deltas until STOP on stdin, write ``out``."""
     import orjson
     from websockets.asyncio.client import connect
 
-    arrivals: list[tuple[str, float, float]] = []
+    arrivals: list[tuple[str, float, float, str]] = []
     counts = {"snapshots": 0, "deltas": 0}
     loop = asyncio.get_running_loop()
     async with connect(url, max_size=None, open_timeout=20) as ws:
-        await ws.send(json.dumps({"type": "subscribe", "sports": [SPORT.value]}))
+        await ws.send(json.dumps({"type": "subscribe", "sports": sports}))
 
         async def read() -> None:
             async for raw in ws:
@@ -100,7 +116,7 @@ async def _receive(url: str, out: Path) -> None:
                 if kind == "delta":
                     counts["deltas"] += 1
                     applied = datetime.fromisoformat(msg["applied_at"]).timestamp()
-                    arrivals.append((msg["message_id"], now, applied))
+                    arrivals.append((msg["message_id"], now, applied, msg.get("sport", "?")))
                 elif kind == "snapshot":
                     counts["snapshots"] += 1
                 elif kind == "subscribed":
@@ -141,6 +157,7 @@ async def paced_load(url: str, key: str, rate: float, args: argparse.Namespace,
     interval = args.batch / rate
     tag = prefix.rsplit("-", 1)[0]
     sent_at: dict[str, float] = {}
+    by_sport: Counter[str] = Counter()  # messages sent, by sport
     acked: dict[str, float] = {}
     statuses: dict[int, int] = {}
     slips: list[float] = []
@@ -176,8 +193,9 @@ async def paced_load(url: str, key: str, rate: float, args: argparse.Namespace,
                 await asyncio.sleep(delay)
             await gate.acquire()
             slips.append(max(0.0, time.monotonic() - due))
-            docs = [odds_doc(prefix, n + i, (n + i) % args.events, tag, rng)
-                    for i in range(min(args.batch, total - n))]
+            docs = [odds_doc(prefix, m, e, tag, rng, sport_of(e, args.sports))
+                    for m in range(n, min(n + args.batch, total)) for e in [m % args.events]]
+            by_sport.update(doc["sport"] for doc in docs)
             n += len(docs)
             tick += 1
             task = asyncio.create_task(post(docs, http))
@@ -188,6 +206,7 @@ async def paced_load(url: str, key: str, rate: float, args: argparse.Namespace,
             await asyncio.gather(*tasks)
     slips.sort()
     return {"sent_at": sent_at, "acked": acked, "statuses": statuses, "messages": n,
+            "sent_by_sport": by_sport,
             "offered_s": round(offered_s, 2), "offered_rate": round(n / offered_s, 1),
             "slip_p99_ms": round(_pct(slips, 0.99) * 1000, 1),
             "slip_max_ms": round((slips[-1] if slips else 0.0) * 1000, 1)}
@@ -205,16 +224,29 @@ async def metrics_text(port: int | None) -> str:
         return await response.text()
 
 
-def processor_stages(before: str, after: str) -> dict[str, float]:
-    """p50/p99 (ms) of the processor's own histograms over the load, by bucket interpolation:
-    Kafka append → batch taken, and Kafka append → MySQL commit."""
+async def metrics_texts(procs: list[Proc]) -> list[str]:
+    """The expositions of several services."""
+    return list(await asyncio.gather(*(metrics_text(p.port) for p in procs)))
+
+
+def processor_stages(before: list[str], after: list[str]) -> dict[str, float]:
+    """p50/p99 (ms) of the processors' own histograms over the load, by bucket interpolation:
+    Kafka append → batch taken, and Kafka append → MySQL commit. ``before`` and ``after``
+    are the processors' expositions; their bucket counts are summed per ``le``."""
     from tests.bench.bench_processors import histogram, quantile
+
+    def merged(texts: list[str], name: str) -> dict[float, float]:
+        total: dict[float, float] = {}
+        for text in texts:
+            for le, count in histogram(text, name):
+                total[le] = total.get(le, 0.0) + count
+        return total
 
     stages: dict[str, float] = {}
     for short, name in (("append_to_batch", "sportsfeed_processor_append_to_batch_seconds"),
                         ("append_to_commit", "sportsfeed_processor_append_to_commit_seconds")):
-        base = dict(histogram(before, name))
-        buckets = [(le, c - base.get(le, 0.0)) for le, c in histogram(after, name)]
+        base = merged(before, name)
+        buckets = sorted((le, c - base.get(le, 0.0)) for le, c in merged(after, name).items())
         if buckets and buckets[-1][1] > 0:
             stages[f"{short}_p50_ms"] = round(quantile(buckets, 0.50) * 1000, 1)
             stages[f"{short}_p99_ms"] = round(quantile(buckets, 0.99) * 1000, 1)
@@ -258,13 +290,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"settings": {k: v for k, v in vars(args).items() if k != "command"},
                                "loadavg_before": os.getloadavg()}
     try:
-        ingestion, processor, distribution = (platform.ingestion(), platform.processor(SPORT),
-                                              platform.distribution())
+        ingestion = platform.ingestion()
+        processors = [platform.processor(sport) for sport in args.sports]
+        distribution = platform.distribution()
         await platform.wait_ready()
         out = workdir / "arrivals.json"
         receiver = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "tests.bench.bench_e2e", "receive", "--url",
-            f"ws://127.0.0.1:{distribution.ws_port}/", "--out", str(out), cwd=REPO,
+            f"ws://127.0.0.1:{distribution.ws_port}/", "--out", str(out),
+            "--sports", *args.sports, cwd=REPO,
             env=scope.env(), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         assert receiver.stdout is not None
         assert receiver.stdin is not None
@@ -273,22 +307,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if line.strip() != b"READY":
             raise RuntimeError(f"receiver failed: {line!r}")
         url = f"http://127.0.0.1:{ingestion.port}/v1/feed/json"
-        fixtures = await post_all(url, platform.key, [fixture_doc(n, tag) for n in range(args.events)])
+        fixtures = await post_all(url, platform.key, [fixture_doc(n, tag, sport_of(n, args.sports))
+                                                      for n in range(args.events)])
         await wait_ledger(scope.mysql, fixtures, 60)
         await asyncio.sleep(1.0)  # the fixtures' snapshots reach the client
 
-        pids = {"ingestion": ingestion.pid, "processor-football": processor.pid,
+        workers = {p.name: p.pid for p in processors}  # processor-<sport>
+        pids = {"ingestion": ingestion.pid, **workers,
                 "distribution": distribution.pid, "ws-receiver": receiver.pid, **stack_pids()}
         sampler = ProcessSampler(pids, shared={"kafka", "mariadb", "redis"}).start()
         rates = [args.rate] + ([args.reference_rate] if args.reference_rate else [])
         steps: list[dict[str, Any]] = []
         expected = fixtures
-        services = {"ingestion": ingestion.pid, "processor": processor.pid,
-                    "distribution": distribution.pid}
+        services = {"ingestion": ingestion.pid, **workers, "distribution": distribution.pid}
         # Everything this benchmark runs, to tell its CPU from the rest of the machine's.
         ours = [*services.values(), receiver.pid, os.getpid(), *stack_pids().values()]
         for n, rate in enumerate(rates):
-            before = await metrics_text(processor.port)
+            before = await metrics_texts(processors)
             cpu = {name: cpu_seconds(pid) for name, pid in services.items()}
             ours_before, busy_before = sum(map(cpu_seconds, ours)), machine_busy_seconds()
             began = time.monotonic()
@@ -305,7 +340,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             steps.append({"rate": rate, "load": load, "drain_s": round(drained_s, 1),
                           "cpu_share": shares, "machine": machine,
                           "processor_stages": processor_stages(before,
-                                                               await metrics_text(processor.port))})
+                                                               await metrics_texts(processors))})
         await sampler.stop()
         receiver.stdin.write(b"STOP\n")
         await receiver.stdin.drain()
@@ -333,11 +368,14 @@ def figures(load: dict[str, Any], received: dict[str, Any]) -> dict[str, Any]:
     sent_at, acked = load["sent_at"], load["acked"]
     seen: dict[str, float] = {}
     applied: dict[str, float] = {}
-    for message_id, at, applied_at in received["arrivals"]:
+    sport: dict[str, str] = {}
+    for message_id, at, applied_at, of in received["arrivals"]:
         if message_id not in sent_at:
             continue  # another step's message
         seen.setdefault(message_id, at)
         applied.setdefault(message_id, applied_at)
+        sport.setdefault(message_id, of)
+    delivered_by_sport = Counter(sport.values())
     latencies = sorted(seen[m] - sent_at[m] for m in seen if m in sent_at)
     # The two halves, split at the processor's applied_at (same host, same clock).
     to_applied = sorted(applied[m] - sent_at[m] for m in seen if m in sent_at)
@@ -349,6 +387,8 @@ def figures(load: dict[str, Any], received: dict[str, Any]) -> dict[str, Any]:
         "offered_s": load["offered_s"], "slip_p99_ms": load["slip_p99_ms"],
         "slip_max_ms": load["slip_max_ms"], "http": load["statuses"],
         "accepted": len(acked), "delivered": len(latencies),
+        "by_sport": {s: {"sent": n, "delivered": delivered_by_sport.get(s, 0)}
+                     for s, n in load["sent_by_sport"].items()},
         "delivered_rate": round(len(times) / (times[-1] - times[0]), 1) if len(times) > 1 else 0.0,
         "p50_ms": round(_pct(latencies, 0.50) * 1000, 1),
         "p99_ms": round(_pct(latencies, 0.99) * 1000, 1),
@@ -387,6 +427,12 @@ def markdown(r: dict[str, Any]) -> str:
              f"{x['delivered']:,}", f"{x['delivered_rate']:,}", x["p50_ms"], x["p99_ms"],
              x["p999_ms"], x["max_ms"], f"{x['ack_p50_ms']} / {x['ack_p99_ms']}")
             for x in r["steps"]]
+    by_sport = "; ".join(f"{x['rate']:,.0f} msg/s: " + ", ".join(
+        f"{sport} {n['delivered']:,} of {n['sent']:,}" for sport, n in x["by_sport"].items())
+        for x in r["steps"])
+    sports, cpu_names = ", ".join(s["sports"]), " / ".join(goal["cpu_share"])
+    one = len(s["sports"]) == 1
+    workers = f"one {sports} processor" if one else f"{len(s['sports'])} processors (one per sport)"
     stages = [(f"{x['rate']:,.0f}", f"{x['to_applied_p50_ms']} / {x['to_applied_p99_ms']}",
                _pair(x["processor_stages"], "append_to_batch"),
                _pair(x["processor_stages"], "append_to_commit"),
@@ -400,24 +446,26 @@ def markdown(r: dict[str, Any]) -> str:
     return "\n".join([
         "## End to end", "",
         "Provider POST start → WebSocket delivery of the delta, matched on `message_id`: "
-        f"{s['events']} football events, odds POSTed in batches of {s['batch']} for "
-        f"{s['seconds']:g} s per step (open loop); ingestion, one football processor and "
-        "distribution each in its own process; one WebSocket subscriber to the sport in "
-        f"another. Goal at {goal['rate']:,.0f} msg/s: p99 < {GOALS['p99_ms']:g} ms, **{met}**.",
+        f"{s['events']} events of {sports}{'' if one else ' (the sports take turns)'}, odds "
+        f"POSTed in batches of {s['batch']} for {s['seconds']:g} s per step (open loop); "
+        f"ingestion, {workers} and distribution each in its own process; one WebSocket "
+        f"subscriber to {'the sport' if one else 'all of them'} in another. "
+        f"Goal at {goal['rate']:,.0f} msg/s: p99 < {GOALS['p99_ms']:g} ms, **{met}**.",
         "",
         table(rows, ("msg/s offered", "sent", "delivered", "delivered msg/s", "p50 ms", "p99 ms",
                      "p99.9 ms", "max ms", "POST→202 p50 / p99 ms")),
-        "",
+        "", f"Delivered by sport: {by_sport}.", "",
         "Where the time goes (p50 / p99 ms). `applied_at` is stamped by the processor when "
         "it builds the delta after the MySQL commit; the two Kafka-append stages come from the "
-        "worker's own histograms (bucket-interpolated). CPU is a share of one core over the "
+        "workers' own histograms (bucket counts summed over the processors, then "
+        "interpolated). CPU is a share of one core over the "
         "step and its drain; \"cores busy\" compares the whole machine (`/proc/stat`) with "
         "this benchmark's processes plus Kafka, MariaDB and Redis: the difference is other "
         "work competing for the cores.", "",
         table(stages, ("msg/s", "POST → applied_at", "Kafka append → batch taken",
                        "Kafka append → MySQL commit", "applied_at → client",
                        "ledger caught up s after the load", "sender slip p99 / max ms",
-                       "CPU ingestion / processor / distribution",
+                       f"CPU {cpu_names}",
                        "cores busy: machine / this benchmark")),
         "",
         f"Ledger {r['ledger']}; client {r['ws']}. Load average "
@@ -443,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     receive = sub.add_parser("receive", help="internal: the WebSocket receiver process")
     receive.add_argument("--url", required=True)
     receive.add_argument("--out", type=Path, required=True)
+    receive.add_argument("--sports", nargs="+", choices=SPORTS, default=SPORTS)
     parser.add_argument("--rate", type=float, default=2000.0, help="messages per second offered")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the load (max 60)")
     parser.add_argument("--reference-rate", type=float, default=500.0,
@@ -450,7 +499,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=20, help="messages per POST")
     # Many events: one event's messages are 0.5 s apart, so concurrent POSTs rarely
     # reorder them (a reordered one is stale: no delta, not delivered).
-    parser.add_argument("--events", type=int, default=1000, help="football events the odds move")
+    parser.add_argument("--events", type=int, default=1000, help="events the odds move")
+    parser.add_argument("--sports", nargs="+", choices=SPORTS, default=SPORTS,
+                        help="one processor per sport; event n is of sport n %% len(sports)")
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--drain", type=float, default=90.0,
                         help="seconds to wait for the ledger after the load")
@@ -460,9 +511,10 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     if args.command == "receive":
-        asyncio.run(_receive(args.url, args.out))
+        asyncio.run(_receive(args.url, args.out, args.sports))
         return 0
     args.seconds = min(args.seconds, 60.0)
+    args.sports = [Sport(s) for s in dict.fromkeys(args.sports)]  # in order, once each
     results = asyncio.run(run(args))
     json_path, md_path = write_report("e2e", results, markdown(results))
     print(md_path.read_text())
