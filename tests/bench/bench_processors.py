@@ -290,6 +290,9 @@ async def latency(endpoints: Any, args: argparse.Namespace, rate: float, logs: P
             await produce_all(stack.kafka, fixtures)
             await wait_ledger(stack, len(fixtures), 120)
             _, before = await worker.get("/metrics")
+            assert worker.proc is not None
+            profiler = (Profiler(worker.proc.pid, logs / "latency.pyspy.txt", args.profile)
+                        if args.profile else None)
             achieved = await produce_paced(stack.kafka, load, rate)
             await wait_ledger(stack, len(fixtures) + count, args.timeout)
             _, after = await worker.get("/metrics")
@@ -306,6 +309,7 @@ async def latency(endpoints: Any, args: argparse.Namespace, rate: float, logs: P
             "p99_ms": round(quantile(buckets, 0.99) * 1000, 1),
             "dispositions": await dispositions(stack),
             "exit_code": code,
+            "profile": profiler.top(25) if profiler is not None else None,
         }
 
 
@@ -375,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--profile", type=float, metavar="SECONDS",
-                        help="sample the worker with py-spy for this long in the throughput phase")
+                        help="sample the worker with py-spy for this long in each phase")
     parser.add_argument("--throughput-only", action="store_true", help="skip the latency phase")
     parser.add_argument("--batch-within", type=float,
                         help="SPORTSFEED_PROCESSOR_BATCH_WITHIN_S for the worker")
