@@ -25,6 +25,7 @@ from aiokafka.partitioner import murmur2
 
 from services.ingestion.metrics import IngestionMetrics
 from services.ingestion.settings import IngestionSettings
+from shared.producer import FATAL_PRODUCER_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +33,6 @@ log = logging.getLogger(__name__)
 # Where Kafka stored one record: (partition, offset). A plain tuple: a NamedTuple's
 # constructor showed up in profiles at one per message.
 Ack = tuple[int, int]
-
-
-def _fatal_producer_errors() -> tuple[type[BaseException], ...]:
-    from aiokafka import errors
-
-    return (errors.OutOfOrderSequenceNumber, errors.UnknownProducerId,
-            errors.InvalidProducerEpoch, errors.ProducerFenced)
-
-
-# Errors after which an idempotent producer never recovers by itself (its sequence
-# numbers are out of step with the broker, e.g. after a broker restart under load:
-# aiokafka#1017): the only cure is a new producer, i.e. a new producer id.
-FATAL_PRODUCER_ERRORS = _fatal_producer_errors()
 
 
 class KafkaUnavailable(Exception):

@@ -5,13 +5,18 @@ partition. Sends are not awaited one by one (that would put a broker round trip 
 every batch); failures of earlier sends are counted when the next batch publishes,
 and :meth:`Publisher.flush` waits for everything on shutdown. A lost delta is visible
 to clients as a version gap, after which they fetch a fresh snapshot.
+
+A send that failed with an error after which an idempotent producer never recovers
+(:data:`shared.producer.FATAL_PRODUCER_ERRORS`, e.g. after a broker restart under load)
+makes the next :meth:`Publisher.publish` replace the producer before it sends anything.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaProducer
@@ -19,6 +24,7 @@ from aiokafka import AIOKafkaProducer
 from shared.codec import RejectedRecord, encode_rejected
 from shared.enums import Sport
 from shared.live import EventDelta
+from shared.producer import needs_new_producer
 from shared.settings import KafkaSettings
 from shared.topics import Topics
 
@@ -28,18 +34,27 @@ log = logging.getLogger(__name__)
 class Publisher:
     """Publishes one sport's deltas and rejected records."""
 
-    def __init__(self, producer: AIOKafkaProducer, topics: Topics, sport: Sport) -> None:
+    def __init__(
+        self, producer: AIOKafkaProducer, topics: Topics, sport: Sport, *,
+        factory: Callable[[], AIOKafkaProducer] | None = None, stop_timeout_s: float = 5.0,
+    ) -> None:
         self._producer = producer
+        self._factory = factory
+        self._stop_timeout = stop_timeout_s
         self._updates = topics.updates(sport)
         self._rejected = topics.rejected
         self._pending: list[asyncio.Future[object]] = []
+        self._out_of_step: BaseException | None = None
         self.failures = 0
+        self.replacements = 0
 
     async def publish(
         self, deltas: Sequence[EventDelta], rejected: Sequence[RejectedRecord] = ()
     ) -> None:
         """Queue the deltas (in order) and rejected records for sending."""
         self._reap()
+        if self._out_of_step is not None:
+            await self._replace()
         send = self._producer.send
         for delta in deltas:
             self._pending.append(await send(
@@ -63,12 +78,45 @@ class Publisher:
                 self.failures += 1
                 exc = None if future.cancelled() else future.exception()
                 log.error("publishing an update failed: %r", exc)
+                if needs_new_producer(exc) and self._factory is not None:
+                    self._out_of_step = exc
         self._pending = still
+
+    async def _replace(self) -> None:
+        """A new producer (a new producer id) instead of one out of step with the broker.
+
+        If the new one cannot start (Kafka away), the error propagates and the next
+        publish tries again; the old producer is stopped only once a new one runs.
+        """
+        assert self._factory is not None
+        failure = self._out_of_step
+        log.warning("updates producer out of step (%r): replacing it", failure)
+        fresh = self._factory()
+        try:
+            await fresh.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await fresh.stop()
+            raise
+        old, self._producer = self._producer, fresh
+        self._out_of_step = None
+        self.replacements += 1
+        try:
+            await asyncio.wait_for(old.stop(), self._stop_timeout)
+        except Exception as exc:  # its unsent records fail; their events resync by version
+            log.warning("stopping the replaced producer failed: %r", exc)
 
     async def flush(self) -> None:
         """Wait until everything queued is acknowledged (or failed)."""
         await self._producer.flush()
         self._reap()
+
+    async def close(self) -> None:
+        """Flush, then stop the producer in use."""
+        try:
+            await self.flush()
+        finally:
+            await self._producer.stop()
 
 
 @asynccontextmanager
@@ -76,20 +124,21 @@ async def open_publisher(
     settings: KafkaSettings, sport: Sport, *, topics: Topics | None = None
 ) -> AsyncIterator[Publisher]:
     """A started publisher; flushed and stopped on exit."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap,
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=5,
-        max_batch_size=256 * 1024,
-        compression_type=None,
-    )
+    def factory() -> AIOKafkaProducer:
+        return AIOKafkaProducer(
+            bootstrap_servers=settings.bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            max_batch_size=256 * 1024,
+            compression_type=None,
+        )
+
+    producer = factory()
     await producer.start()
-    publisher = Publisher(producer, topics or Topics(settings.topic_prefix), sport)
+    publisher = Publisher(producer, topics or Topics(settings.topic_prefix), sport,
+                          factory=factory)
     try:
         yield publisher
     finally:
-        try:
-            await publisher.flush()
-        finally:
-            await producer.stop()
+        await publisher.close()
