@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -18,3 +20,48 @@ def install_uvloop() -> bool:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     log.info("event loop: uvloop")
     return True
+
+
+class RepeatFilter(logging.Filter):
+    """Lets through at most ``burst`` records of one kind per ``window_s``; counts the rest.
+
+    A kind is (logger, level, message template): while Kafka is down, aiokafka logs the
+    same connection failure thousands of times a second with different arguments (seen:
+    50,000 lines in 16 s from one service), which would fill the disk and bury the one
+    line that matters. The first record of a kind after a quiet window says how many
+    were held back.
+    """
+
+    def __init__(self, burst: int = 5, window_s: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self._burst = burst
+        self._window = window_s
+        self._clock = clock
+        self._kinds: dict[tuple[str, int, str], list[float]] = {}  # [window start, seen, held]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, record.levelno, str(record.msg))
+        now = self._clock()
+        state = self._kinds.get(key)
+        if state is None or now - state[0] >= self._window:
+            held = int(state[2]) if state is not None else 0
+            if len(self._kinds) > 10_000:  # never grows without bound
+                self._kinds.clear()
+            self._kinds[key] = [now, 1, 0]
+            if held:
+                record.msg = f"{record.msg} [{held} similar messages held back in the last " \
+                             f"{self._window:g} s]"
+            return True
+        state[1] += 1
+        if state[1] <= self._burst:
+            return True
+        state[2] += 1
+        return False
+
+
+def quiet_repeated_logs(burst: int = 5, window_s: float = 60.0) -> None:
+    """Put a :class:`RepeatFilter` on every handler of the root logger (once each)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RepeatFilter) for f in handler.filters):
+            handler.addFilter(RepeatFilter(burst, window_s))

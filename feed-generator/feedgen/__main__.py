@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from feedgen.faults import __doc__ as FAULTS_HELP
 from feedgen.settings import FeedgenSettings, RunOptions
+from shared.runtime import quiet_repeated_logs
 
 
 def _run_parser(sub: Any) -> None:
@@ -146,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_argument("--limit", type=int, default=50, help="findings to print at most")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    quiet_repeated_logs()
     settings = FeedgenSettings()
     if args.command == "serve":
         return asyncio.run(_serve(settings))

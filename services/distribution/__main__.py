@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from services.distribution.service import DistributionService
 from services.distribution.settings import DistributionSettings
-from shared.runtime import install_uvloop
+from shared.runtime import install_uvloop, quiet_repeated_logs
 
 log = logging.getLogger("services.distribution")
 
@@ -50,6 +50,7 @@ def main() -> int:
     )
     # The access log of websockets' handshakes is noise at info level.
     logging.getLogger("websockets.server").setLevel(logging.WARNING)
+    quiet_repeated_logs()
     install_uvloop()
     asyncio.run(serve(settings))
     return 0

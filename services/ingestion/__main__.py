@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from services.ingestion.app import context_of, create_app
 from services.ingestion.errors import ConfigError
 from services.ingestion.settings import IngestionSettings
-from shared.runtime import install_uvloop
+from shared.runtime import install_uvloop, quiet_repeated_logs
 
 log = logging.getLogger("services.ingestion")
 
@@ -64,6 +64,7 @@ def main() -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    quiet_repeated_logs()
     try:
         settings = IngestionSettings()
         # Fail before binding the port if the keys are missing or invalid.

@@ -24,6 +24,7 @@ from services.processors.rules import StatefulRules
 from services.processors.settings import ProcessorSettings
 from services.processors.storage import Store
 from shared.cache import LiveCache, open_cache
+from shared.runtime import quiet_repeated_logs
 from shared.storage.pool import create_pool
 from shared.topics import Topics
 
@@ -78,6 +79,8 @@ class ProcessorRuntime(Service):
 
     async def on_start(self) -> None:
         """Open the resources; MySQL is waited for, since nothing works without it."""
+        # The worker has set up logging by now: hold back floods of one message.
+        quiet_repeated_logs()
         s = self.settings
         delay = s.retry_initial_s
         while True:

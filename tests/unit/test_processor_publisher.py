@@ -70,11 +70,15 @@ async def test_an_out_of_step_producer_is_replaced_before_the_next_send() -> Non
     publisher, made = publisher_with(broken, fresh)
     await publisher.publish([delta(1)])
     await publisher.publish([delta(2)])
-    assert made == [fresh] and fresh.started and broken.stopped
+    assert made == [fresh]
+    assert fresh.started
+    assert broken.stopped
     assert [v for _, v in fresh.sent] == [delta(2).model_dump_json(exclude_none=True).encode()]
-    assert publisher.failures == 1 and publisher.replacements == 1
+    assert publisher.failures == 1
+    assert publisher.replacements == 1
     await publisher.publish([delta(3)])  # the new producer works: no further replacement
-    assert publisher.replacements == 1 and len(fresh.sent) == 2
+    assert publisher.replacements == 1
+    assert len(fresh.sent) == 2
 
 
 async def test_an_ordinary_send_failure_keeps_the_producer() -> None:
@@ -83,8 +87,11 @@ async def test_an_ordinary_send_failure_keeps_the_producer() -> None:
     await publisher.publish([delta(1)])
     slow.fail = None
     await publisher.publish([delta(2)])
-    assert made == [] and not slow.stopped
-    assert publisher.failures == 1 and publisher.replacements == 0 and len(slow.sent) == 2
+    assert made == []
+    assert not slow.stopped
+    assert publisher.failures == 1
+    assert publisher.replacements == 0
+    assert len(slow.sent) == 2
 
 
 async def test_a_replacement_that_cannot_start_is_tried_again_at_the_next_publish() -> None:
@@ -94,8 +101,11 @@ async def test_a_replacement_that_cannot_start_is_tried_again_at_the_next_publis
     await publisher.publish([delta(1)])
     with pytest.raises(ConnectionError):
         await publisher.publish([delta(2)])
-    assert not broken.stopped and len(broken.sent) == 1  # nothing sent on the broken one
+    assert not broken.stopped
+    assert len(broken.sent) == 1
     await publisher.publish([delta(2)])
-    assert made == [unreachable, fresh] and broken.stopped and len(fresh.sent) == 1
+    assert made == [unreachable, fresh]
+    assert broken.stopped
+    assert len(fresh.sent) == 1
     await publisher.close()
     assert fresh.stopped
