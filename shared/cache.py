@@ -164,9 +164,11 @@ async def open_cache(
     Short socket timeouts: a Redis outage must cost a batch two seconds at most, after
     which the caller stops trying and repairs later.
     """
-    client = aioredis.from_url(
-        settings.url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+    pool = aioredis.BlockingConnectionPool.from_url(
+        settings.url, max_connections=settings.max_connections, timeout=timeout_s,
+        socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
     )
+    client = aioredis.Redis.from_pool(pool)
     try:
         yield LiveCache(client, settings.key_prefix)
     finally:

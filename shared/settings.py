@@ -45,3 +45,7 @@ class RedisSettings(BaseSettings):
     url: str = "redis://127.0.0.1:6379/0"
     # Tests isolate themselves by key prefix on the one local Redis.
     key_prefix: str = Field(default="sf", pattern=r"^[A-Za-z0-9._\-]+$")
+    # Connections per process. Callers beyond it wait for a free one (up to the socket
+    # timeout) instead of failing: 1,000 WebSocket clients subscribing at once must
+    # queue for Redis, not fall back to MySQL.
+    max_connections: int = Field(default=64, ge=1, le=10_000)

@@ -341,3 +341,19 @@ async def test_redis_answers_ping_and_keeps_a_value_under_the_fresh_prefix(
         assert await client.exists(f"{redis_settings.key_prefix}:other") == 0
     finally:
         await client.aclose()
+
+
+async def test_more_concurrent_readers_than_connections_wait_for_one(
+    redis_settings: RedisSettings,
+) -> None:
+    """A subscribe storm (1,000 WebSocket clients at once) queues for Redis, never fails."""
+    import asyncio
+
+    from shared.cache import open_cache
+
+    small = redis_settings.model_copy(update={"max_connections": 2})
+    async with open_cache(small) as cache:
+        keys = [f"{small.key_prefix}:storm:{i}" for i in range(5)]
+        await cache.client.mset({k: str(i) for i, k in enumerate(keys)})
+        results = await asyncio.gather(*(cache.client.mget(keys) for _ in range(50)))
+    assert all(r == [b"0", b"1", b"2", b"3", b"4"] for r in results)
