@@ -503,6 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sports", nargs="+", choices=SPORTS, default=SPORTS,
                         help="one processor per sport; event n is of sport n %% len(sports)")
     parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--report", default="e2e", help="report name (.data/bench/<name>.*)")
     parser.add_argument("--drain", type=float, default=90.0,
                         help="seconds to wait for the ledger after the load")
     args = parser.parse_args(argv)
@@ -516,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     args.seconds = min(args.seconds, 60.0)
     args.sports = [Sport(s) for s in dict.fromkeys(args.sports)]  # in order, once each
     results = asyncio.run(run(args))
-    json_path, md_path = write_report("e2e", results, markdown(results))
+    json_path, md_path = write_report(args.report, results, markdown(results))
     print(md_path.read_text())
     print(f"report: {json_path}")
     return 0
