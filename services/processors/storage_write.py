@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from services.processors.plan import BatchPlan
-from services.processors.sqltext import ESCAPES as _ESC
-from services.processors.sqltext import Times, literal, rows_sql, run_script, statements
+from services.processors.sqltext import Times, literal, quote, rows_sql, run_script, statements
 from services.processors.state import EventState
 from shared.live import LiveState
 
@@ -115,10 +114,10 @@ def _ledger_values(plan: BatchPlan, when: Times) -> list[str]:
     # The two most numerous rows (ledger, odds history) are rendered by hand: the generic
     # renderer's call per value was the largest CPU cost of a batch.
     at = plan.applied_at  # a record too broken to read its times: processing time stands in
-    esc = _ESC
+    q = quote
     return [
-        f"('{r.message_id.translate(esc)}', '{r.provider.translate(esc)}', '{r.sport.value}',"
-        f" '{r.event_id.translate(esc)}', {literal(r.kind)}, {when(r.provider_ts or at)},"
+        f"({q(r.message_id)}, {q(r.provider)}, '{r.sport.value}',"
+        f" {q(r.event_id)}, {literal(r.kind)}, {when(r.provider_ts or at)},"
         f" {when(r.received_at or at)}, {when(r.processed_at)}, '{r.disposition.value}',"
         f" {literal(r.reason)}, {r.partition:d}, {r.offset:d})"
         for r in plan.ledger
@@ -126,12 +125,12 @@ def _ledger_values(plan: BatchPlan, when: Times) -> list[str]:
 
 
 def _odds_values(plan: BatchPlan, when: Times) -> list[str]:
-    esc = _ESC
+    q = quote
     return [
-        f"('{r.event_id.translate(esc)}', '{r.market_key.translate(esc)}',"
-        f" '{r.outcome_id.translate(esc)}', {'NULL' if r.price is None else str(r.price)},"
+        f"({q(r.event_id)}, {q(r.market_key)},"
+        f" {q(r.outcome_id)}, {'NULL' if r.price is None else str(r.price)},"
         f" {'1' if r.active else '0'}, '{r.market_status.value}', {when(r.provider_ts)},"
-        f" '{r.message_id.translate(esc)}')"
+        f" {q(r.message_id)})"
         for r in plan.odds
     ]
 
@@ -179,7 +178,7 @@ def _state_sql(plan: BatchPlan) -> list[str]:
     markets: list[tuple[Any, ...]] = []
     outcomes: list[str] = []
     removed: list[str] = []
-    esc = _ESC
+    q = quote
     for event_id, new in plan.after.items():
         old = plan.before.get(event_id)
         if old is None or new.fixture is not old.fixture:
@@ -193,7 +192,7 @@ def _state_sql(plan: BatchPlan) -> list[str]:
         events.append(event_row(new))
         if new.live is not None and (old is None or new.live is not old.live):
             lives.append(live_row(event_id, new.live, plan.applied_at))
-        e = event_id.translate(esc)
+        e = q(event_id)
         for key, entry in new.markets.items():
             before = old.markets.get(key) if old is not None else None
             if before is entry:
@@ -203,16 +202,16 @@ def _state_sql(plan: BatchPlan) -> list[str]:
                 event_id, key, key.split("|", 1)[0], m.status, m.producer, entry.provider,
                 m.status_reason, m.provider_ts or plan.applied_at,
             ))
-            k = key.translate(esc)
+            k = q(key)
             outcomes.extend(
-                f"('{e}', '{k}', '{o.id.translate(esc)}',"
+                f"({e}, {k}, {q(o.id)},"
                 f" {'NULL' if o.price is None else str(o.price)}, {'1' if o.active else '0'})"
                 for o in m.outcomes
             )
             if before is not None:
                 kept = {o.id for o in m.outcomes}
                 removed.extend(
-                    f"DELETE FROM outcomes WHERE event_id = '{e}' AND market_key = '{k}'"
+                    f"DELETE FROM outcomes WHERE event_id = {e} AND market_key = {k}"
                     f" AND outcome_id = {literal(o.id)}"
                     for o in before.state.outcomes if o.id not in kept
                 )

@@ -1,0 +1,49 @@
+"""SQL literals rendered by hand: exactly MySQL's escapes, whatever the text."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.processors.sqltext import ESCAPES, escape_string, literal, quote, statements
+from shared.enums import MarketStatus
+
+
+@given(st.text())
+def test_escaping_matches_the_drivers_table_for_any_text(text: str) -> None:
+    assert escape_string(text) == text.translate(ESCAPES)
+    assert quote(text) == "'" + text.translate(ESCAPES) + "'"
+
+
+@pytest.mark.parametrize(("text", "sql"), [
+    ("o'neil", r"'o\'neil'"), ("a\\b", r"'a\\b'"), ("x\ny", r"'x\ny'"), ('q"', r"'q\"'"),
+    ("z\0", r"'z\0'"), ("s\x1a", r"'s\Z'"), ("1x2", "'1x2'"),
+])
+def test_special_characters_are_escaped(text: str, sql: str) -> None:
+    assert literal(text) == sql
+
+
+def test_values_of_every_type_render_as_mysql_literals() -> None:
+    cet = timezone(timedelta(hours=1))
+    assert literal(None) == "NULL"
+    assert literal(True) == "1"
+    assert literal(7) == "7"
+    assert literal(Decimal("2.05")) == "2.05"
+    assert literal(MarketStatus.SUSPENDED) == "'suspended'"
+    assert literal(datetime(2026, 5, 1, 13, 0, 0, 250000, tzinfo=cet)) == "'2026-05-01 12:00:00.250000'"
+    with pytest.raises(ValueError, match="naive"):
+        literal(datetime(2026, 5, 1, 12, 0))  # noqa: DTZ001 - the point of the test
+    with pytest.raises(TypeError):
+        literal(object())
+
+
+def test_statements_are_cut_below_the_size_limit() -> None:
+    rows = [f"({i}, '{'x' * 1000}')" for i in range(3000)]
+    out = statements("INSERT INTO t (a, b)", rows)
+    assert len(out) > 1
+    assert all(len(s) <= 1_000_000 for s in out)
+    assert sum(s.count("'x") for s in out) == 3000
