@@ -29,7 +29,8 @@ class RepeatFilter(logging.Filter):
     same connection failure thousands of times a second with different arguments (seen:
     50,000 lines in 16 s from one service), which would fill the disk and bury the one
     line that matters. The first record of a kind after a quiet window says how many
-    were held back.
+    were held back. Only warnings and errors are counted: information lines (progress,
+    start-up) always pass.
     """
 
     def __init__(self, burst: int = 5, window_s: float = 60.0,
@@ -41,6 +42,8 @@ class RepeatFilter(logging.Filter):
         self._kinds: dict[tuple[str, int, str], list[float]] = {}  # [window start, seen, held]
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
         key = (record.name, record.levelno, str(record.msg))
         now = self._clock()
         state = self._kinds.get(key)

@@ -33,3 +33,9 @@ def test_other_messages_levels_and_loggers_are_counted_apart() -> None:
     assert quiet.filter(record("b %s", 1))
     assert quiet.filter(record("a %s", 3, level=logging.WARNING))
     assert quiet.filter(record("a %s", 4, name="services.ingestion"))
+
+
+def test_information_lines_always_pass() -> None:
+    quiet = RepeatFilter(burst=1, window_s=60.0, clock=lambda: 0.0)
+    assert all(quiet.filter(record("batch of %d applied", i, level=logging.INFO))
+               for i in range(100))
