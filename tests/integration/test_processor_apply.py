@@ -381,3 +381,23 @@ async def test_every_sport_has_its_own_worker(
     finally:
         w.ensure_stopped()
 
+
+
+async def test_records_compressed_with_any_codec_a_producer_may_choose_are_applied(
+    stack: tuple[KafkaSettings, MySQLSettings, RedisSettings], worker: WorkerProcess, db: Db,
+) -> None:
+    """Ingestion offers gzip, lz4, snappy and zstd; a worker without a codec's library
+    would crash on the first such record batch (seen on the dev stack with lz4)."""
+    kafka = stack[0]
+    msgs = Messages(Sport.FOOTBALL)
+    await produce(kafka, [msgs.fixture("ev-codec")])
+    codecs = ("gzip", "lz4", "snappy", "zstd")
+    for n, codec in enumerate(codecs):
+        prices = {"home": f"2.{n}0", "draw": "3.30", "away": "3.60"}
+        await produce(kafka, [msgs.odds("ev-codec", {MAIN_MARKET[Sport.FOOTBALL]: prices})],
+                      compression=codec)
+    await settled(db, 1 + len(codecs))
+    rows = await db.rows("SELECT disposition, COUNT(*) FROM ledger GROUP BY disposition")
+    assert dict(rows) == {"applied": 1 + len(codecs)}
+    assert worker.proc is not None
+    assert worker.proc.poll() is None, worker.tail()

@@ -148,12 +148,13 @@ class WorkerProcess:
 
 async def produce(
     kafka: KafkaSettings, messages: Sequence[FeedMessage | tuple[bytes | None, bytes]],
-    *, sport: Sport = Sport.FOOTBALL,
+    *, sport: Sport = Sport.FOOTBALL, compression: str | None = None,
 ) -> None:
     """Send messages (or raw ``(key, value)`` records) to the sport's feed topic, in order."""
     topic = Topics(kafka.topic_prefix).feed(sport)
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all",
-                                enable_idempotence=True, linger_ms=5)
+                                enable_idempotence=True, linger_ms=5,
+                                compression_type=compression)
     await producer.start()
     try:
         futures = []
