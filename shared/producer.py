@@ -10,15 +10,12 @@ replace their producer when a send fails with one of these.
 
 from __future__ import annotations
 
+from aiokafka import errors
 
-def _fatal_producer_errors() -> tuple[type[BaseException], ...]:
-    from aiokafka import errors
-
-    return (errors.OutOfOrderSequenceNumber, errors.UnknownProducerId,
-            errors.InvalidProducerEpoch, errors.ProducerFenced)
-
-
-FATAL_PRODUCER_ERRORS = _fatal_producer_errors()
+FATAL_PRODUCER_ERRORS: tuple[type[BaseException], ...] = (
+    errors.OutOfOrderSequenceNumber, errors.UnknownProducerId,
+    errors.InvalidProducerEpoch, errors.ProducerFenced,
+)
 
 
 def needs_new_producer(failure: BaseException | None) -> bool:

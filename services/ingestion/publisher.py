@@ -25,7 +25,7 @@ from aiokafka.partitioner import murmur2
 
 from services.ingestion.metrics import IngestionMetrics
 from services.ingestion.settings import IngestionSettings
-from shared.producer import FATAL_PRODUCER_ERRORS
+from shared.producer import needs_new_producer
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +260,7 @@ class KafkaPublisher:
                 futures.append(await send(topic, value, key))
         except Exception as exc:  # the rest are reported unacknowledged
             error = f"send failed: {exc!r}"
-            if isinstance(exc, FATAL_PRODUCER_ERRORS):
+            if needs_new_producer(exc):
                 self._replace_producer(producer, exc)
         if futures:
             await _wait_all(
@@ -274,7 +274,7 @@ class KafkaPublisher:
                     meta = fut.result()
                     acks[i] = (meta.partition, meta.offset)
                     continue
-                if isinstance(failure, FATAL_PRODUCER_ERRORS):
+                if needs_new_producer(failure):
                     self._replace_producer(producer, failure)
                 if error is None:
                     error = f"Kafka refused: {failure!r}"

@@ -56,8 +56,6 @@ def literal(value: Any) -> str:
     if kind is int or kind is Decimal:
         return str(value)
     if kind is datetime:
-        if value.tzinfo is None:
-            raise ValueError("refusing a naive datetime: times are timezone-aware UTC")
         return _datetime_literal(value)
     if isinstance(value, Enum):
         return literal(value.value)
@@ -66,8 +64,11 @@ def literal(value: Any) -> str:
     raise TypeError(f"no SQL literal for {kind.__name__}")
 
 
+# A batch stamps many rows with the same few times (applied_at, provider times).
 @lru_cache(maxsize=16384)
 def _datetime_literal(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("refusing a naive datetime: times are timezone-aware UTC")
     moment: datetime = value if value.tzinfo is UTC else value.astimezone(UTC)
     return "'" + moment.replace(tzinfo=None).isoformat(" ") + "'"
 
@@ -77,20 +78,9 @@ def row_sql(row: Sequence[Any]) -> str:
     return "(" + ", ".join([literal(v) for v in row]) + ")"
 
 
-class Times:
-    """Datetime literals of one batch, memoised: a batch repeats a few times very often."""
-
-    def __init__(self) -> None:
-        self._seen: dict[datetime, str] = {}
-
-    def __call__(self, value: datetime | None) -> str:
-        """The quoted literal (``NULL`` for None)."""
-        if value is None:
-            return "NULL"
-        text = self._seen.get(value)
-        if text is None:
-            text = self._seen[value] = literal(value)
-        return text
+def time_literal(value: datetime | None) -> str:
+    """A timezone-aware time as a literal, ``NULL`` for None."""
+    return "NULL" if value is None else _datetime_literal(value)
 
 
 def statements(head: str, values: Iterable[str], tail: str = "") -> list[str]:

@@ -13,7 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from services.processors.plan import BatchPlan
-from services.processors.sqltext import Times, literal, quote, rows_sql, run_script, statements
+from services.processors.sqltext import (
+    literal,
+    quote,
+    rows_sql,
+    run_script,
+    statements,
+    time_literal,
+)
 from services.processors.state import EventState
 from shared.live import LiveState
 
@@ -110,11 +117,11 @@ def event_row(state: EventState) -> tuple[Any, ...]:
     )
 
 
-def _ledger_values(plan: BatchPlan, when: Times) -> list[str]:
+def _ledger_values(plan: BatchPlan) -> list[str]:
     # The two most numerous rows (ledger, odds history) are rendered by hand: the generic
     # renderer's call per value was the largest CPU cost of a batch.
     at = plan.applied_at  # a record too broken to read its times: processing time stands in
-    q = quote
+    q, when = quote, time_literal
     return [
         f"({q(r.message_id)}, {q(r.provider)}, '{r.sport.value}',"
         f" {q(r.event_id)}, {literal(r.kind)}, {when(r.provider_ts or at)},"
@@ -124,8 +131,8 @@ def _ledger_values(plan: BatchPlan, when: Times) -> list[str]:
     ]
 
 
-def _odds_values(plan: BatchPlan, when: Times) -> list[str]:
-    q = quote
+def _odds_values(plan: BatchPlan) -> list[str]:
+    q, when = quote, time_literal
     return [
         f"({q(r.event_id)}, {q(r.market_key)},"
         f" {q(r.outcome_id)}, {'NULL' if r.price is None else str(r.price)},"
@@ -138,15 +145,14 @@ def _odds_values(plan: BatchPlan, when: Times) -> list[str]:
 def plan_sql(plan: BatchPlan) -> list[str]:
     """Every write of the batch as SQL, in an order that keeps rollbacks correct."""
     at = plan.applied_at
-    when = Times()
-    sql = statements(LEDGER, _ledger_values(plan, when))
+    sql = statements(LEDGER, _ledger_values(plan))
     sql += statements(DUPLICATES, rows_sql(
         (r.message_id, r.provider, r.sport, r.event_id, r.kind, r.provider_ts or at,
          r.received_at or at, r.processed_at, r.partition, r.offset)
         for r in plan.duplicates
     ))
     sql += _state_sql(plan)
-    sql += statements(ODDS, _odds_values(plan, when))
+    sql += statements(ODDS, _odds_values(plan))
     # Rollbacks of earlier batches' rows first: this batch's own rows are inserted
     # afterwards, already marked when a later message of the batch rolled them back.
     sql += [
