@@ -58,6 +58,23 @@ class MarketStatus(StrEnum):
     HANDED_OVER = "handed_over"
 
 
+class Resolution(StrEnum):
+    """What is in force about a market's bets, apart from its trading status.
+
+    A market's status says whether it takes bets ("settled": no more odds); its
+    resolution says whether its bets are decided. UOF sends the two facts separately
+    (an ``odds_change`` with status -3, a ``bet_settlement`` with results) and in
+    either order, so the state keeps them apart.
+    """
+
+    LIVE_SCOUTED = "live_scouted"  # results known, not yet confirmed (UOF certainty 1)
+    CONFIRMED = "confirmed"  # results confirmed (UOF certainty 2)
+    VOID = "void"  # a cancellation is in force: the market's bets are void
+
+
+RESULT_RESOLUTIONS = frozenset({Resolution.LIVE_SCOUTED, Resolution.CONFIRMED})
+
+
 class Disposition(StrEnum):
     """The one final outcome of every accepted message, recorded in the ledger."""
 

@@ -13,11 +13,11 @@ time; ``<p>:events:<sport>`` the same for every known event.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.enums import EventStatus, MarketStatus, MessageKind, Sport
+from shared.enums import EventStatus, MarketStatus, MessageKind, Resolution, Sport
 from shared.markets import MarketSettlement, OutcomeId, Price
 from shared.model import (
     Clock,
@@ -43,7 +43,12 @@ class OutcomeState(_Frozen):
 
 
 class MarketState(_Frozen):
-    """Current state of one market, always complete (all its outcomes)."""
+    """Current state of one market, always complete (all its outcomes).
+
+    ``status`` is the trading status (``settled``: no more odds); ``resolution`` says
+    whether its bets are decided (results live-scouted or confirmed, or void). The two
+    arrive separately and in either order.
+    """
 
     market_key: str
     status: MarketStatus
@@ -51,6 +56,29 @@ class MarketState(_Frozen):
     status_reason: Annotated[str, Field(max_length=200)] | None = None
     producer: str | None = None
     provider_ts: UtcDatetime | None = None
+    resolution: Resolution | None = None
+
+
+SettlementChange = Literal["new", "confirmed", "corrected"]
+
+
+class AppliedSettlement(MarketSettlement):
+    """A market's results as a delta carries them: their certainty and what they replaced.
+
+    ``change``: ``new`` (the market had no results in force), ``confirmed`` (the same
+    results, now confirmed, replace live-scouted ones) or ``corrected`` (different
+    results replace the earlier ones, which stay in MySQL marked superseded).
+    """
+
+    certainty: Literal["live_scouted", "confirmed"]
+    change: SettlementChange = "new"
+
+
+class RefusedMarket(_Frozen):
+    """A market of an applied message that was not applied, and why."""
+
+    market_key: str
+    reason: Annotated[str, Field(max_length=1000)]
 
 
 class LiveState(_Frozen):
@@ -80,7 +108,9 @@ class EventDelta(_Frozen):
 
     Only what changed is present: ``fixture`` and ``live`` replace the previous ones;
     ``markets`` lists each changed market in full; ``settlements`` lists the results
-    applied by this message (rolled-back ones are in ``rolled_back``).
+    applied by this message, each saying whether it is new, confirms or corrects earlier
+    results (rolled-back markets are in ``rolled_back``); ``refused`` lists the markets
+    of the message that were not applied, with the reason (the rest was).
     """
 
     event_id: Identifier
@@ -95,8 +125,9 @@ class EventDelta(_Frozen):
     fixture: FixtureState | None = None
     live: LiveState | None = None
     markets: tuple[MarketState, ...] = ()
-    settlements: tuple[MarketSettlement, ...] = ()
+    settlements: tuple[AppliedSettlement, ...] = ()
     rolled_back: tuple[str, ...] = ()
+    refused: tuple[RefusedMarket, ...] = ()
 
 
 class EventSnapshot(_Frozen):

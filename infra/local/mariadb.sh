@@ -37,6 +37,12 @@ EOF
   # mariadbd refuses root unless told; running as root keeps a fresh clone
   # working even where the mysql user could not traverse the repo's path.
   if [[ $EUID -eq 0 ]]; then printf 'user=root\n' >>"$MARIADB_CNF"; fi
+  # A server configured differently (tests: a DBA's sql_mode): space-separated
+  # name=value options, one [mysqld] line each.
+  local option
+  for option in ${SPORTSFEED_MARIADB_SERVER_OPTIONS:-}; do
+    printf '%s\n' "$option" >>"$MARIADB_CNF"
+  done
 }
 
 # Initialise the datadir once; a half-made one is removed so a retry starts clean.

@@ -5,16 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from services.processors.state import MarketEntry, construct
-from shared.enums import EventStatus, MarketStatus, SettlementResult
-from shared.live import FixtureState, LiveState, MarketState
-from shared.markets import MarketSettlement
+from services.processors.state import MarketEntry, VoidTerms, construct
+from shared.enums import EventStatus, MarketStatus, Resolution, SettlementResult
+from shared.live import AppliedSettlement, FixtureState, LiveState, MarketState, RefusedMarket
+from shared.markets import OutcomeSettlement
 
 
 class Refused(Exception):
-    """A message breaks a stateful rule; the text is the ledger's reason."""
+    """A message breaks a stateful rule; the text is the ledger's reason.
+
+    ``parts`` lists the markets refused one by one when that is why nothing applied.
+    """
+
+    def __init__(self, reason: str, parts: tuple[RefusedMarket, ...] = ()) -> None:
+        super().__init__(reason)
+        self.parts = parts
 
 
 # Rows are NamedTuples rather than frozen dataclasses: a batch builds thousands of them
@@ -60,13 +67,18 @@ class CancellationRow(NamedTuple):
     provider_ts: datetime
 
 
-class RollbackMark(NamedTuple):
-    """Mark the in-force settlement or cancellation rows of one market as rolled back."""
+class RowMark(NamedTuple):
+    """Take the in-force settlement or cancellation rows of one market out of force.
+
+    ``rolled_back``: a rollback undid them; ``superseded``: newer rows of the same kind
+    (a confirmation or a correction) replace them. Either way the rows stay, marked.
+    """
 
     table: Literal["settlements", "cancellations"]
     event_id: str
     market_key: str
     message_id: str
+    action: Literal["rolled_back", "superseded"]
 
 
 class LivenessMark(NamedTuple):
@@ -87,9 +99,33 @@ class Change:
     odds: list[OddsRow] = field(default_factory=list)
     settlements: list[SettlementRow] = field(default_factory=list)
     cancellations: list[CancellationRow] = field(default_factory=list)
-    rollbacks: list[RollbackMark] = field(default_factory=list)
-    settled: tuple[MarketSettlement, ...] = ()
+    marks: list[RowMark] = field(default_factory=list)
+    settled: list[AppliedSettlement] = field(default_factory=list)
     rolled_back: tuple[str, ...] = ()
+    # Markets of the message that were not applied (the rest was), with the reason.
+    refused: list[RefusedMarket] = field(default_factory=list)
+    # Markets the message named that were already as it says (nothing to change).
+    unchanged: list[str] = field(default_factory=list)
+
+    def refuse(self, market_key: str, reason: str) -> None:
+        """Leave one market of the message out, with the reason."""
+        self.refused.append(RefusedMarket(market_key=market_key, reason=reason[:1000]))
+
+    def check_applied(self) -> None:
+        """Raise :class:`Refused` when every market the message named was refused.
+
+        A message with at least one market applied (or already as it says) is applied,
+        its refused markets listed; one whose every market was refused is rejected.
+        """
+        if not self.refused or self.markets or self.settled or self.marks or self.unchanged:
+            return
+        if len(self.refused) == 1:
+            raise Refused(self.refused[0].reason, tuple(self.refused))
+        raise Refused(
+            f"no market applied ({len(self.refused)} refused): "
+            + "; ".join(f"{r.market_key}: {r.reason}" for r in self.refused),
+            tuple(self.refused),
+        )
 
 
 def history_rows(
@@ -120,18 +156,33 @@ def history_rows(
     return rows
 
 
+_KEEP: Any = object()
+
+
 def with_status(
     entry: MarketEntry,
     status: MarketStatus,
     reason: str | None,
     provider_ts: datetime | None,
+    *,
     before_final: MarketStatus | None = None,
+    resolution: Resolution | None = _KEEP,
+    results: tuple[OutcomeSettlement, ...] | None = _KEEP,
+    void: VoidTerms | None = _KEEP,
 ) -> MarketEntry:
-    """The entry with a new status and reason (and, when closing, what to restore)."""
-    new = construct(MarketState, {
+    """The entry with a new status and reason; resolution and what is in force kept
+    unless given (when closing, ``before_final`` is the status a rollback restores)."""
+    values = {
         **entry.state.__dict__,
         "status": status,
         "status_reason": reason,
         "provider_ts": provider_ts or entry.state.provider_ts,
-    })
-    return MarketEntry(new, entry.provider, before_final)
+    }
+    if resolution is not _KEEP:
+        values["resolution"] = resolution
+    new = construct(MarketState, values)
+    return MarketEntry(
+        new, entry.provider, before_final,
+        entry.results if results is _KEEP else results,
+        entry.void if void is _KEEP else void,
+    )

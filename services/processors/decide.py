@@ -18,7 +18,7 @@ from services.processors.changes import (
     LivenessMark,
     OddsRow,
     Refused,
-    RollbackMark,
+    RowMark,
     SettlementRow,
     history_rows,
     with_status,
@@ -36,7 +36,8 @@ from shared.enums import (
     event_transition_error,
     market_transition_error,
 )
-from shared.live import EventDelta, FixtureState, LiveState, MarketState
+from shared.live import EventDelta, FixtureState, LiveState, MarketState, RefusedMarket
+from shared.markets import Market
 from shared.model import (
     AliveBody,
     BetStopBody,
@@ -61,13 +62,15 @@ class Decision:
     odds: tuple[OddsRow, ...] = ()
     settlements: tuple[SettlementRow, ...] = ()
     cancellations: tuple[CancellationRow, ...] = ()
-    rollbacks: tuple[RollbackMark, ...] = ()
+    marks: tuple[RowMark, ...] = ()
     liveness: LivenessMark | None = None
+    # Markets of the message not applied, with their reasons (applied or rejected alike).
+    refused: tuple[RefusedMarket, ...] = ()
 
 
-def rejected(reason: str) -> Decision:
-    """A rejection with its reason."""
-    return Decision(Disposition.REJECTED, reason=reason)
+def rejected(reason: str, parts: tuple[RefusedMarket, ...] = ()) -> Decision:
+    """A rejection with its reason (and the markets refused one by one, if that is why)."""
+    return Decision(Disposition.REJECTED, reason=reason, refused=parts)
 
 
 def decide(
@@ -113,7 +116,7 @@ def decide(
             assert isinstance(body, RollbackBody)
             change = rollback_change(state, msg, body)
     except Refused as exc:
-        return rejected(str(exc))
+        return rejected(str(exc), exc.parts)
     return apply_change(
         state, change, message_id=msg.message_id, kind=msg.kind, provider=msg.provider,
         provider_ts=msg.provider_ts, applied_at=applied_at,
@@ -166,18 +169,31 @@ def apply_change(
         "fixture": change.fixture,
         "live": change.live,
         "markets": tuple(entry.state for entry in change.markets.values()),
-        "settlements": change.settled,
+        "settlements": tuple(change.settled),
         "rolled_back": change.rolled_back,
+        "refused": tuple(change.refused),
     })
     return Decision(
         Disposition.APPLIED,
+        reason=_partial_reason(change),
         state=new,
         delta=delta,
         odds=tuple(change.odds),
         settlements=tuple(change.settlements),
         cancellations=tuple(change.cancellations),
-        rollbacks=tuple(change.rollbacks),
+        marks=tuple(change.marks),
+        refused=tuple(change.refused),
     )
+
+
+def _partial_reason(change: Change) -> str | None:
+    """The ledger's note on an applied message whose markets were not all applied."""
+    if not change.refused:
+        return None
+    text = f"{len(change.refused)} market(s) not applied (ledger_refusals has each): " + "; ".join(
+        f"{r.market_key}: {r.reason}" for r in change.refused
+    )
+    return text[:1000]
 
 
 # --- kinds ----------------------------------------------------------------------------
@@ -241,44 +257,64 @@ def _live(state: EventState, msg: FeedMessage, body: LiveBody, rules: StatefulRu
 
 
 def _odds(state: EventState, msg: FeedMessage, body: OddsBody) -> Change:
+    """Each market of the message on its own: one that may not change is refused alone."""
     change = Change()
     producer = body.producer or msg.provider
     for market in body.markets:
-        key = market.market_key
-        entry = state.markets.get(key)
-        old_status = entry.status if entry is not None else None
-        if entry is not None:
-            if entry.status in FINAL_MARKET_STATUSES:
-                raise Refused(
-                    f"market {key} is {entry.status.value}: it refuses new odds "
-                    "until a rollback reopens it"
-                )
-            if entry.status is MarketStatus.HANDED_OVER and entry.producer == producer:
-                raise Refused(
-                    f"market {key} was handed over by {producer}: only a new producer's "
-                    "odds are accepted"
-                )
-        error = market_transition_error(old_status, market.status)
-        if error:
-            raise Refused(f"market {key}: {error}")
-        if market.outcomes or entry is None or market.status in OPEN_MARKET_STATUSES:
-            outcomes = ordered_outcomes(state.sport, key, market.outcomes)
-        else:
-            # A closed market sent without outcomes keeps the prices it had.
-            outcomes = entry.state.outcomes
-        keep_reason = entry is not None and entry.status is market.status
-        reason = entry.state.status_reason if keep_reason and entry is not None else None
-        new = construct(MarketState, {
-            "market_key": key,
-            "status": market.status,
-            "outcomes": outcomes,
-            "status_reason": None if market.status is MarketStatus.ACTIVE else reason,
-            "producer": body.producer,
-            "provider_ts": msg.provider_ts,
-        })
-        change.markets[key] = MarketEntry(new, msg.provider)
-        change.odds.extend(history_rows(state.event_id, entry, new, msg.provider_ts, msg.message_id))
+        try:
+            _odds_market(state, msg, body, market, producer, change)
+        except Refused as exc:
+            change.refuse(market.market_key, str(exc))
+    change.check_applied()
     return change
+
+
+def _odds_market(
+    state: EventState, msg: FeedMessage, body: OddsBody, market: Market, producer: str,
+    change: Change,
+) -> None:
+    key = market.market_key
+    entry = state.markets.get(key)
+    old_status = entry.status if entry is not None else None
+    before_final = None
+    if entry is not None:
+        if entry.status in FINAL_MARKET_STATUSES:
+            if market.status is entry.status:
+                # "No more odds" again (UOF sends -3 before or after the results): known.
+                change.unchanged.append(key)
+                return
+            raise Refused(
+                f"market {key} is {entry.status.value}: it refuses new odds "
+                "until a rollback reopens it"
+            )
+        if entry.status is MarketStatus.HANDED_OVER and entry.producer == producer:
+            raise Refused(
+                f"market {key} was handed over by {producer}: only a new producer's "
+                "odds are accepted"
+            )
+        if market.status in FINAL_MARKET_STATUSES:
+            before_final = entry.status  # what a rollback of the results restores
+    error = market_transition_error(old_status, market.status)
+    if error:
+        raise Refused(f"market {key}: {error}")
+    if market.outcomes or entry is None or market.status in OPEN_MARKET_STATUSES:
+        outcomes = ordered_outcomes(state.sport, key, market.outcomes)
+    else:
+        # A closed market sent without outcomes keeps the prices it had.
+        outcomes = entry.state.outcomes
+    keep_reason = entry is not None and entry.status is market.status
+    reason = entry.state.status_reason if keep_reason and entry is not None else None
+    new = construct(MarketState, {
+        "market_key": key,
+        "status": market.status,
+        "outcomes": outcomes,
+        "status_reason": None if market.status is MarketStatus.ACTIVE else reason,
+        "producer": body.producer,
+        "provider_ts": msg.provider_ts,
+        "resolution": None,  # only final markets have one, and those never get here
+    })
+    change.markets[key] = MarketEntry(new, msg.provider, before_final)
+    change.odds.extend(history_rows(state.event_id, entry, new, msg.provider_ts, msg.message_id))
 
 
 def _targets(state: EventState, keys: tuple[str, ...] | None) -> list[str]:

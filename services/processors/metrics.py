@@ -66,6 +66,20 @@ class Metrics:
             "sportsfeed_processor_publish_failures", "Sends to Kafka that failed", ["sport"],
             registry=r,
         ).labels(self.sport)
+        self.stalled_seconds = Gauge(
+            "sportsfeed_processor_stalled_seconds",
+            "How long the current batch has failed to commit (0 while batches commit)",
+            ["sport"], registry=r,
+        ).labels(self.sport)
+        self.storage_rejections = Counter(
+            "sportsfeed_processor_storage_rejections",
+            "Messages rejected because the database refused their data", ["sport"], registry=r,
+        ).labels(self.sport)
+        self.refused_markets = Counter(
+            "sportsfeed_processor_refused_markets",
+            "Markets of applied or rejected messages refused one by one (ledger_refusals)",
+            ["sport"], registry=r,
+        ).labels(self.sport)
         self.silence_suspensions = Counter(
             "sportsfeed_processor_silence_suspensions",
             "Events whose markets were suspended for a silent provider",

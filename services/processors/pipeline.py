@@ -147,6 +147,9 @@ class BatchProcessor:
         self._retry_max = retry_max_s
         self._clock = clock
         self.mysql_ok = True
+        self._stalled_since: float | None = None
+        self._stall_reason: str | None = None
+        metrics.stalled_seconds.set_function(self.stalled_for)
 
     async def process(self, items: Sequence[Incoming]) -> list[BatchPlan]:
         """Apply a batch; returns once MySQL has committed it (however long that takes)."""
@@ -176,6 +179,8 @@ class BatchProcessor:
     async def _after_commit(self, plan: BatchPlan) -> None:
         for disposition, n in plan.counts.items():
             self.metrics.count(disposition, n)
+        if plan.refusals:
+            self.metrics.refused_markets.inc(len(plan.refusals))
         if plan.replays:
             self.metrics.replays.inc(plan.replays)
         snapshots = [s.snapshot() for s in plan.after.values()]
@@ -202,34 +207,56 @@ class BatchProcessor:
                 raise
             except Exception as exc:
                 failure = classify(exc)
-                if failure != "message":
-                    self.mysql_ok = False
-                    self.metrics.mysql_retries.inc()
-                    if failure == "transient":
-                        log.warning("mysql unavailable (%r): batch of %d retried in %.1fs",
-                                    exc, len(items), delay)
-                    else:
-                        log.error("batch of %d fails for a reason no message explains; "
-                                  "retrying in %.1fs", len(items), delay, exc_info=exc)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, self._retry_max)
-                    continue
-                if len(items) > 1:
+                if failure == "message" and len(items) > 1:
                     half = len(items) // 2
                     return await self._apply(items[:half]) + await self._apply(items[half:])
-                refused = _as_refused(items[0], exc)
-                if refused is None:
-                    # Nothing of this record is written any more, yet the batch fails: a
-                    # fault of the system, not of the message.
-                    log.exception("mysql refuses an empty batch; retrying in %.1fs", delay)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, self._retry_max)
-                    continue
-                log.error("mysql refused message %s: %r", items[0].message_id, exc)
-                items = [refused]
+                if failure == "message":
+                    refused = _as_refused(items[0], exc)
+                    if refused is not None:
+                        log.error("mysql refused message %s, rejected with the database's "
+                                  "reason: %r", items[0].message_id, exc)
+                        self.metrics.storage_rejections.inc()
+                        items = [refused]
+                        continue
+                    # Even the bare rejection is refused: the message is not the cause.
+                    failure = "systemic"
+                self._stalled(exc, failure, len(items), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._retry_max)
                 continue
-            self.mysql_ok = True
+            self._progressed()
             return [plan]
+
+    def _stalled(self, exc: Exception, failure: str, size: int, delay: float) -> None:
+        """Remember (for readiness and metrics) and log that a batch cannot be applied."""
+        self.mysql_ok = False
+        self.metrics.mysql_retries.inc()
+        if self._stalled_since is None:
+            self._stalled_since = time.monotonic()
+        self._stall_reason = f"batch of {size}: {failure} failure: {exc!r}"[:500]
+        if failure == "transient":
+            log.warning("mysql unavailable (%r): batch of %d retried in %.1fs",
+                        exc, size, delay)
+        else:
+            log.error("batch of %d cannot be applied (%s, not caused by one message: %r); "
+                      "stalled for %.0fs, retrying in %.1fs", size, failure, exc,
+                      self.stalled_for(), delay)
+
+    def _progressed(self) -> None:
+        self.mysql_ok = True
+        self._stalled_since = None
+        self._stall_reason = None
+
+    def stalled_for(self) -> float:
+        """Seconds the current batch has been failing (0 while batches commit)."""
+        since = self._stalled_since
+        return 0.0 if since is None else time.monotonic() - since
+
+    def progress(self) -> str:
+        """``ok``, or how long the worker has been stuck on a batch and why (readiness)."""
+        if self._stalled_since is None:
+            return "ok"
+        return f"stalled for {self.stalled_for():.0f}s on a {self._stall_reason}"
 
     async def sweep_silence(self, window_s: float) -> int:
         """Suspend the markets of providers silent for longer than ``window_s``."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from services.processors.changes import CancellationRow, OddsRow, RollbackMark, SettlementRow
+from services.processors.changes import CancellationRow, OddsRow, RowMark, SettlementRow
 from services.processors.decide import Decision, decide
 from services.processors.incoming import Incoming
 from services.processors.rules import StatefulRules
@@ -32,6 +32,16 @@ from shared.live import EventDelta
 
 # (sport, partition, offset) of the Kafka record a ledger row was written for.
 LedgerKey = tuple[str, int | None, int | None]
+
+
+class RefusalRow(NamedTuple):
+    """One ``ledger_refusals`` row: a market of a message that was not applied."""
+
+    message_id: str
+    sport: Sport
+    event_id: str
+    market_key: str
+    reason: str
 
 
 class LedgerRow(NamedTuple):
@@ -64,11 +74,12 @@ class BatchPlan:
     odds: list[OddsRow] = field(default_factory=list)
     settlements: list[SettlementRow] = field(default_factory=list)
     cancellations: list[CancellationRow] = field(default_factory=list)
-    # Rows written in this batch and rolled back later in it: index -> rollback message.
-    settlements_rolled_back: dict[int, str] = field(default_factory=dict)
-    cancellations_rolled_back: dict[int, str] = field(default_factory=dict)
-    # Rollbacks of rows from earlier batches (run before this batch's inserts).
-    rollbacks: list[RollbackMark] = field(default_factory=list)
+    # Rows written in this batch and taken out of force later in it: index -> the mark.
+    settlement_marks: dict[int, RowMark] = field(default_factory=dict)
+    cancellation_marks: dict[int, RowMark] = field(default_factory=dict)
+    # Marks of rows from earlier batches (run before this batch's inserts).
+    marks: list[RowMark] = field(default_factory=list)
+    refusals: list[RefusalRow] = field(default_factory=list)
     liveness: dict[str, datetime] = field(default_factory=dict)
     deltas: list[EventDelta] = field(default_factory=list)
     rejected: list[RejectedRecord] = field(default_factory=list)
@@ -116,6 +127,10 @@ def plan_batch(
             continue
         msg = item.message
         decision = decide(current.get(msg.event_id), msg, rules, applied_at)
+        plan.refusals.extend(
+            RefusalRow(msg.message_id, rules.sport, msg.event_id, r.market_key, r.reason)
+            for r in decision.refused
+        )
         if decision.disposition is Disposition.REJECTED:
             _reject(plan, item, rules.sport, decision.reason or "rejected", applied_at)
             continue
@@ -137,21 +152,23 @@ def _collect(plan: BatchPlan, decision: Decision) -> None:
     if decision.delta is not None:
         plan.deltas.append(decision.delta)
     plan.odds.extend(decision.odds)
-    plan.settlements.extend(decision.settlements)
-    plan.cancellations.extend(decision.cancellations)
-    for mark in decision.rollbacks:
+    # Marks first: they take out of force the rows written before this message (earlier
+    # in the batch, or in earlier batches), never the rows this message adds.
+    for mark in decision.marks:
         rows: Sequence[SettlementRow | CancellationRow] = (
             plan.settlements if mark.table == "settlements" else plan.cancellations
         )
         marked = (
-            plan.settlements_rolled_back if mark.table == "settlements"
-            else plan.cancellations_rolled_back
+            plan.settlement_marks if mark.table == "settlements" else plan.cancellation_marks
         )
+        # This batch's own rows of the market still in force are inserted already marked.
         for index, row in enumerate(rows):
             same = row.event_id == mark.event_id and row.market_key == mark.market_key
             if same and index not in marked:
-                marked[index] = mark.message_id
-        plan.rollbacks.append(mark)
+                marked[index] = mark
+        plan.marks.append(mark)
+    plan.settlements.extend(decision.settlements)
+    plan.cancellations.extend(decision.cancellations)
 
 
 def _row(

@@ -135,4 +135,6 @@ class ProcessorRuntime(Service):
                 checks[name] = "ok"
             except Exception as exc:
                 checks[name] = f"unreachable: {exc!r}"[:300]
+        # Reachable is not enough: a worker stuck on a batch it cannot commit says so.
+        checks["progress"] = self.processor.progress()
         return checks

@@ -135,14 +135,25 @@ class Messages:
         return self.message(event_id, MessageKind.BET_STOP, body, **kw)
 
     def settlement(
-        self, event_id: str, market_key: str, winner: str, **kw: Any
+        self, event_id: str, market_key: str, winner: str, *, certainty: str = "confirmed",
+        **kw: Any,
     ) -> FeedMessage:
         """Settle a catalogue market with one winner, the other outcomes lost."""
-        spec = rules_for(self.sport).markets[market_key.split("|", 1)[0]]
-        outcomes = [
-            {"outcome_id": o, "result": "won" if o == winner else "lost"} for o in spec.outcomes
-        ]
-        body = {"markets": [{"market_key": market_key, "outcomes": outcomes}]}
+        return self.settlements(event_id, {market_key: winner}, certainty=certainty, **kw)
+
+    def settlements(
+        self, event_id: str, winners: Mapping[str, str], *, certainty: str = "confirmed",
+        **kw: Any,
+    ) -> FeedMessage:
+        """Settle several catalogue markets ``{market_key: winner}`` in one message."""
+        markets = []
+        for market_key, winner in winners.items():
+            spec = rules_for(self.sport).markets[market_key.split("|", 1)[0]]
+            markets.append({"market_key": market_key, "outcomes": [
+                {"outcome_id": o, "result": "won" if o == winner else "lost"}
+                for o in spec.outcomes
+            ]})
+        body = {"markets": markets, "certainty": certainty}
         return self.message(event_id, MessageKind.SETTLEMENT, body, **kw)
 
     def cancel(self, event_id: str, keys: Sequence[str] | None = None, **kw: Any) -> FeedMessage:

@@ -20,7 +20,8 @@ from typing import Any
 MAX_STATEMENT = 1_000_000
 # A script of statements sent at once; MariaDB's max_allowed_packet defaults to 16 MiB.
 MAX_SCRIPT = 8_000_000
-# MySQL's string escapes (the table PyMySQL uses; connections keep backslash escapes on).
+# MySQL's string escapes (the table PyMySQL uses). They are right only with backslash
+# escapes on: every pool connection pins its sql_mode (shared.storage.pool.SQL_MODE).
 ESCAPES = str.maketrans({
     "\0": "\\0", "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\032": "\\Z",
     '"': '\\"', "'": "\\'",

@@ -15,10 +15,25 @@ from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel
 
-from shared.enums import EventStatus, MarketStatus, Sport
+from shared.enums import (
+    FINAL_MARKET_STATUSES,
+    RESULT_RESOLUTIONS,
+    EventStatus,
+    MarketStatus,
+    Resolution,
+    Sport,
+)
 from shared.live import EventSnapshot, FixtureState, LiveState, MarketState, OutcomeState
-from shared.markets import Outcome
+from shared.markets import Outcome, OutcomeSettlement
 from shared.rules import rules_for
+
+
+class VoidTerms(NamedTuple):
+    """The cancellation in force on a market: its reason and betting window."""
+
+    void_reason: str | None
+    start_time: datetime | None
+    end_time: datetime | None
 
 
 class MarketEntry(NamedTuple):
@@ -29,6 +44,11 @@ class MarketEntry(NamedTuple):
     provider: str
     # The status a rollback restores once the market is settled or cancelled.
     status_before_final: MarketStatus | None = None
+    # The results in force (resolution live_scouted / confirmed), to tell a confirmation
+    # from a correction. None when not in memory: loaded before a closing message needs it.
+    results: tuple[OutcomeSettlement, ...] | None = None
+    # The cancellation in force (resolution void), likewise.
+    void: VoidTerms | None = None
 
     @property
     def status(self) -> MarketStatus:
@@ -36,9 +56,23 @@ class MarketEntry(NamedTuple):
         return self.state.status
 
     @property
+    def resolution(self) -> Resolution | None:
+        """What is in force about the market's bets (results, void, or nothing yet)."""
+        return self.state.resolution
+
+    @property
     def producer(self) -> str:
         """Who priced the market: the producer if the provider named one, else the provider."""
         return self.state.producer or self.provider
+
+    def needs_closing_details(self) -> bool:
+        """True when a closing message would need what MySQL has but memory lacks."""
+        r = self.state.resolution
+        return (
+            (self.status in FINAL_MARKET_STATUSES and self.status_before_final is None)
+            or (r in RESULT_RESOLUTIONS and self.results is None)
+            or (r is Resolution.VOID and self.void is None)
+        )
 
 
 @dataclass(frozen=True, slots=True)

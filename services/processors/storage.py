@@ -21,9 +21,8 @@ from services.processors.decide import suspend_silent
 from services.processors.incoming import Incoming
 from services.processors.plan import BatchPlan, LedgerKey, plan_batch
 from services.processors.rules import StatefulRules
-from services.processors.sqltext import literal
 from services.processors.state import EventState
-from services.processors.storage_read import fill_restore_statuses, load_states
+from services.processors.storage_read import fill_closing_details, load_states
 from services.processors.storage_write import write_plan
 from shared.enums import MessageKind, Sport
 from shared.live import EventSnapshot
@@ -33,9 +32,24 @@ from shared.storage.pool import Pool, from_db_datetime, to_db_datetime
 TRANSIENT_CODES = frozenset({
     1040, 1053, 1205, 1213, 1927, 2002, 2003, 2005, 2006, 2012, 2013, 2014, 2026, 2055,
 })
+# Codes that say the database or its schema cannot take any batch: a missing table or
+# column, no privilege, read-only, full, crashed. Every batch would fail alike, so the
+# batch waits (loudly: readiness and metrics say the worker is stalled) rather than
+# rejecting good data; the operator's fix lets it through.
+SYSTEMIC_CODES = frozenset({
+    1015, 1016, 1017, 1021, 1030, 1034, 1036, 1037, 1038, 1041, 1044, 1045, 1046, 1049,
+    1054, 1114, 1142, 1143, 1146, 1194, 1195, 1227, 1290, 1792, 1820, 1836, 3098,
+})
 _DRIVER_FILES = ("/aiomysql/", "/pymysql/", "/asyncio/")
 
 Failure = Literal["transient", "message", "systemic"]
+# A batch holding one of these needs what MySQL knows of closed markets (fill_closing_details).
+_CLOSING_KINDS = frozenset({MessageKind.SETTLEMENT, MessageKind.CANCEL, MessageKind.ROLLBACK})
+
+
+def error_code(exc: BaseException) -> int | None:
+    """The MySQL error number of a driver error, if it has one."""
+    return exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
 
 
 def classify(exc: BaseException) -> Failure:
@@ -43,20 +57,25 @@ def classify(exc: BaseException) -> Failure:
 
     - ``transient``: MySQL is away or busy (connection lost, refused, deadlock, lock
       wait): retry the same batch later;
-    - ``message``: something in the batch's data (a value MySQL refuses, a key conflict,
-      an error raised while deciding a message): split the batch to find the message;
-    - ``systemic``: the schema or the SQL is wrong (e.g. a migration missing): every
-      batch would fail alike, so keep retrying, loudly, rather than reject good data.
+    - ``systemic``: the database cannot take any batch (schema, privileges, read-only,
+      disk full: :data:`SYSTEMIC_CODES`): keep retrying, loudly, never reject good data;
+    - ``message``: anything else, which may be caused by one message's data (a value the
+      database refuses, a key conflict, SQL a value broke, a trigger's refusal, an error
+      raised while deciding): split the batch to find the message and reject it with the
+      database's reason. Should even its rejection fail, the cause was not the message
+      (:class:`~.pipeline.BatchProcessor` then waits as for a systemic failure).
     """
     if isinstance(exc, OSError | TimeoutError | aiomysql.InterfaceError):
         return "transient"
-    if isinstance(exc, aiomysql.DataError | aiomysql.IntegrityError):
-        return "message"
-    if isinstance(exc, aiomysql.OperationalError | aiomysql.InternalError):
-        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
-        return "transient" if code is None or code in TRANSIENT_CODES else "systemic"
     if isinstance(exc, aiomysql.MySQLError):
-        return "systemic"
+        code = error_code(exc)
+        if isinstance(exc, aiomysql.OperationalError | aiomysql.InternalError) and (
+            code is None or code in TRANSIENT_CODES
+        ):
+            return "transient"
+        if code in SYSTEMIC_CODES or isinstance(exc, aiomysql.NotSupportedError):
+            return "systemic"
+        return "message"
     # aiomysql lets RuntimeError/AttributeError escape when a transport closes under it.
     if isinstance(exc, RuntimeError | AttributeError) and _raised_in_driver(exc):
         return "transient"
@@ -102,9 +121,9 @@ class Store:
         event_ids = sorted({
             i.message.event_id for i in items if i.message is not None
         })
-        rollback_events = {
+        closing_events = {
             i.message.event_id for i in items
-            if i.message is not None and i.message.kind is MessageKind.ROLLBACK
+            if i.message is not None and i.message.kind in _CLOSING_KINDS
         }
         async with self._transaction() as cur:
             # One round trip for both: the ledger rows of the batch's ids, and the events'
@@ -113,13 +132,13 @@ class Store:
                 "SELECT message_id, sport, kafka_partition, kafka_offset FROM ledger"
                 f" WHERE message_id IN ({_in(message_ids)})",
                 f"SELECT id, version FROM events WHERE id IN ({_in(event_ids)}) FOR UPDATE",
-            ])
+            ], [*message_ids, *event_ids])
             hits: dict[str, LedgerKey] = {mid: (sport, p, o) for mid, sport, p, o in hit_rows}
             states = await self._load(cur, event_ids, {r[0]: int(r[1]) for r in version_rows})
-            for event_id in rollback_events:
+            for event_id in closing_events:
                 state = states.get(event_id)
                 if state is not None:
-                    states[event_id] = await fill_restore_statuses(cur, state)
+                    states[event_id] = await fill_closing_details(cur, state)
             plan = plan_batch(items, states, hits, self._rules, applied_at)
             await write_plan(cur, plan, commit=True)
         self._remember(plan.before, plan.after)
@@ -145,7 +164,7 @@ class Store:
         async with self._transaction() as cur:
             (version_rows,) = await _select_many(cur, [
                 f"SELECT id, version FROM events WHERE id IN ({_in(candidates)}) FOR UPDATE"
-            ])
+            ], candidates)
             states = await self._load(cur, candidates, {r[0]: int(r[1]) for r in version_rows})
             plan = BatchPlan(applied_at=now, before=dict(states))
             for event_id, state in states.items():
@@ -215,7 +234,9 @@ class Store:
                 # A connection in an unknown state is closed, not returned to the pool
                 # (the server rolls back whatever the transaction had done).
                 conn.close()
-            if is_transient(exc):
+            # Idle connections go too: after an outage they are dead, and after any other
+            # failure a fresh connection picks up whatever an operator fixed server-side.
+            if isinstance(exc, Exception):
                 await self.forget_idle_connections()
             raise
         finally:
@@ -263,13 +284,15 @@ class Store:
 
 
 def _in(values: Sequence[str]) -> str:
-    """The body of an IN list; ``NULL`` (matching nothing) when empty."""
-    return ", ".join(literal(v) for v in values) or "NULL"
+    """Placeholders of an IN list; ``NULL`` (matching nothing) when empty."""
+    return ", ".join(["%s"] * len(values)) or "NULL"
 
 
-async def _select_many(cur: Any, queries: Sequence[str]) -> list[list[tuple[Any, ...]]]:
-    """Run several SELECTs in one round trip; their rows, in order."""
-    await cur.execute(";\n".join(queries))
+async def _select_many(
+    cur: Any, queries: Sequence[str], args: Sequence[Any]
+) -> list[list[tuple[Any, ...]]]:
+    """Run several SELECTs in one round trip, parameters bound by the driver; their rows."""
+    await cur.execute(";\n".join(queries), tuple(args))
     results = [list(await cur.fetchall())]
     while await cur.nextset():
         results.append(list(await cur.fetchall()))

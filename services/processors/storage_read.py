@@ -12,12 +12,22 @@ from typing import Any
 from services.processors.state import (
     EventState,
     MarketEntry,
+    VoidTerms,
     canonical_price,
     construct,
     ordered_outcomes,
 )
-from shared.enums import FINAL_MARKET_STATUSES, EventStatus, MarketStatus, Sport
+from shared.enums import (
+    FINAL_MARKET_STATUSES,
+    RESULT_RESOLUTIONS,
+    EventStatus,
+    MarketStatus,
+    Resolution,
+    SettlementResult,
+    Sport,
+)
 from shared.live import FixtureState, LiveState, MarketState, OutcomeState
+from shared.markets import OutcomeSettlement
 from shared.model import Clock, Competition, Competitor, GamePoints, PeriodScore, Score
 from shared.storage.pool import from_db_datetime
 
@@ -91,8 +101,8 @@ async def load_states(cur: Any, event_ids: Sequence[str]) -> dict[str, EventStat
     )
     markets = await fetch_in(
         cur,
-        "SELECT event_id, market_key, status, producer, provider, status_reason, provider_ts"
-        " FROM markets WHERE event_id IN ({in})",
+        "SELECT event_id, market_key, status, producer, provider, status_reason, provider_ts,"
+        " resolution, status_before_final FROM markets WHERE event_id IN ({in})",
         found,
     )
     outcomes = await fetch_in(
@@ -109,7 +119,7 @@ async def load_states(cur: Any, event_ids: Sequence[str]) -> dict[str, EventStat
         )
     sports = {row[0]: Sport(row[1]) for row in events}
     by_event: dict[str, dict[str, MarketEntry]] = defaultdict(dict)
-    for event_id, key, status, producer, provider, reason, ts in markets:
+    for event_id, key, status, producer, provider, reason, ts, resolution, before in markets:
         state = construct(MarketState, {
             "market_key": key,
             "status": MarketStatus(status),
@@ -117,8 +127,11 @@ async def load_states(cur: Any, event_ids: Sequence[str]) -> dict[str, EventStat
             "status_reason": reason,
             "producer": producer,
             "provider_ts": _utc(ts),
+            "resolution": Resolution(resolution) if resolution else None,
         })
-        by_event[event_id][key] = MarketEntry(state, provider)
+        by_event[event_id][key] = MarketEntry(
+            state, provider, MarketStatus(before) if before else None
+        )
     live_by_event = {row[0]: _live(row) for row in lives}
     return {row[0]: _event(row, live_by_event.get(row[0]), by_event[row[0]]) for row in events}
 
@@ -151,24 +164,56 @@ def _event(
     )
 
 
-async def fill_restore_statuses(cur: Any, state: EventState) -> EventState:
-    """The state with each closed market's pre-closing status filled in (for a rollback).
+async def fill_closing_details(cur: Any, state: EventState) -> EventState:
+    """The state with what closing messages need of each closed market filled in.
 
-    Every status change writes odds-history rows, so the newest row with an open status
-    is the status the market had before it was settled or cancelled. The worker keeps
-    this in memory when it closes a market itself; after a restart it is looked up here,
-    only for events that a batch rolls back.
+    What is in force (the results of a settled market, the terms of a cancelled one) tells
+    a confirmation or a correction from a re-send; the status before closing is what a
+    rollback restores. The worker keeps both in memory for markets it closes itself; for
+    markets loaded from MySQL they are read here, only for events that a batch settles,
+    cancels or rolls back. Markets closed before ``status_before_final`` was stored take
+    the newest open status of their odds history (every status change writes a row).
     """
+    wanted = [e for e in state.markets.values() if e.needs_closing_details()]
+    if not wanted:
+        return state
+    keys = [e.state.market_key for e in wanted]
+    results: dict[str, list[OutcomeSettlement]] = defaultdict(list)
+    voids: dict[str, VoidTerms] = {}
+    await cur.execute(
+        "SELECT market_key, outcome_id, result, void_factor, dead_heat_factor FROM settlements"
+        f" WHERE event_id = %s AND market_key IN ({placeholders(len(keys))})"
+        " AND rolled_back_at IS NULL AND superseded_at IS NULL ORDER BY id",
+        (state.event_id, *keys),
+    )
+    for key, outcome_id, result, void_factor, dead_heat in await cur.fetchall():
+        results[key].append(OutcomeSettlement(
+            outcome_id=outcome_id, result=SettlementResult(result), void_factor=void_factor,
+            dead_heat_factor=dead_heat,
+        ))
+    await cur.execute(
+        "SELECT market_key, void_reason, start_time, end_time FROM cancellations"
+        f" WHERE event_id = %s AND market_key IN ({placeholders(len(keys))})"
+        " AND rolled_back_at IS NULL AND superseded_at IS NULL ORDER BY id",
+        (state.event_id, *keys),
+    )
+    for key, reason, start, end in await cur.fetchall():
+        voids[key] = VoidTerms(reason, _utc(start), _utc(end))
     markets = dict(state.markets)
-    for key, entry in state.markets.items():
-        if entry.status not in FINAL_MARKET_STATUSES or entry.status_before_final is not None:
-            continue
-        await cur.execute(
-            "SELECT market_status FROM odds_history WHERE event_id = %s AND market_key = %s"
-            " AND market_status NOT IN ('settled', 'cancelled') ORDER BY id DESC LIMIT 1",
-            (state.event_id, key),
+    for entry in wanted:
+        key = entry.state.market_key
+        before = entry.status_before_final
+        if before is None and entry.status in FINAL_MARKET_STATUSES:
+            await cur.execute(
+                "SELECT market_status FROM odds_history WHERE event_id = %s AND market_key = %s"
+                " AND market_status NOT IN ('settled', 'cancelled') ORDER BY id DESC LIMIT 1",
+                (state.event_id, key),
+            )
+            row = await cur.fetchone()
+            before = MarketStatus(row[0]) if row else None
+        markets[key] = entry._replace(
+            status_before_final=before,
+            results=tuple(results[key]) if entry.resolution in RESULT_RESOLUTIONS else None,
+            void=voids.get(key) if entry.resolution is Resolution.VOID else None,
         )
-        row = await cur.fetchone()
-        if row:
-            markets[key] = entry._replace(status_before_final=MarketStatus(row[0]))
     return replace(state, markets=markets)

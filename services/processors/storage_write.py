@@ -3,7 +3,7 @@
 Each table gets one ``INSERT ... VALUES (...), (...)`` for the whole batch (rendered by
 :mod:`.sqltext`), and all of them, with the ``COMMIT``, travel to the server as one
 multi-statement script: a batch's writes cost one round trip, not one per table or row.
-Only rollbacks and removed outcomes, both rare, are updates and deletes.
+Only rollbacks, superseded results and removed outcomes, all rare, are updates and deletes.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from services.processors.changes import RowMark
 from services.processors.plan import BatchPlan
 from services.processors.sqltext import (
     literal,
@@ -22,6 +23,7 @@ from services.processors.sqltext import (
     time_literal,
 )
 from services.processors.state import EventState
+from shared.enums import FINAL_MARKET_STATUSES
 from shared.live import LiveState
 
 LEDGER = (
@@ -60,9 +62,10 @@ LIVE = (
     " server = VALUES(server), provider_ts = VALUES(provider_ts)",
 )
 MARKETS = (
-    "INSERT INTO markets (event_id, market_key, market_type, status, producer, provider,"
-    " status_reason, provider_ts)",
-    " ON DUPLICATE KEY UPDATE status = VALUES(status), producer = VALUES(producer),"
+    "INSERT INTO markets (event_id, market_key, market_type, status, resolution,"
+    " status_before_final, producer, provider, status_reason, provider_ts)",
+    " ON DUPLICATE KEY UPDATE status = VALUES(status), resolution = VALUES(resolution),"
+    " status_before_final = VALUES(status_before_final), producer = VALUES(producer),"
     " provider = VALUES(provider), status_reason = VALUES(status_reason),"
     " provider_ts = VALUES(provider_ts)",
 )
@@ -76,11 +79,18 @@ ODDS = (
 )
 SETTLEMENTS = (
     "INSERT INTO settlements (event_id, market_key, outcome_id, result, void_factor,"
-    " dead_heat_factor, certainty, message_id, provider_ts, rolled_back_at, rolled_back_by)"
+    " dead_heat_factor, certainty, message_id, provider_ts, rolled_back_at, rolled_back_by,"
+    " superseded_at, superseded_by)"
 )
 CANCELLATIONS = (
     "INSERT INTO cancellations (event_id, market_key, void_reason, start_time, end_time,"
-    " message_id, provider_ts, rolled_back_at, rolled_back_by)"
+    " message_id, provider_ts, rolled_back_at, rolled_back_by, superseded_at, superseded_by)"
+)
+# A replay of a message is a replay of its ledger row too, so never of these; IGNORE
+# only guards a message that names one market twice.
+REFUSALS = (
+    "INSERT IGNORE INTO ledger_refusals (message_id, sport, event_id, market_key, reason,"
+    " processed_at)"
 )
 LIVENESS = (
     "INSERT INTO provider_liveness (provider, last_alive_at, suspended_at)",
@@ -153,27 +163,37 @@ def plan_sql(plan: BatchPlan) -> list[str]:
     ))
     sql += _state_sql(plan)
     sql += statements(ODDS, _odds_values(plan))
-    # Rollbacks of earlier batches' rows first: this batch's own rows are inserted
-    # afterwards, already marked when a later message of the batch rolled them back.
+    # Marks of earlier batches' rows first: this batch's own rows are inserted
+    # afterwards, already marked when a later message of the batch took them out of force.
     sql += [
-        f"UPDATE {m.table} SET rolled_back_at = {literal(at)},"
-        f" rolled_back_by = {literal(m.message_id)} WHERE event_id = {literal(m.event_id)}"
-        f" AND market_key = {literal(m.market_key)} AND rolled_back_at IS NULL"
-        for m in plan.rollbacks
+        f"UPDATE {m.table} SET {m.action}_at = {literal(at)}, {m.action}_by = {literal(m.message_id)}"
+        f" WHERE event_id = {literal(m.event_id)} AND market_key = {literal(m.market_key)}"
+        " AND rolled_back_at IS NULL AND superseded_at IS NULL"
+        for m in plan.marks
     ]
     sql += statements(SETTLEMENTS, rows_sql(
-        (*row, at if i in plan.settlements_rolled_back else None,
-         plan.settlements_rolled_back.get(i))
+        (*row, *_mark_columns(plan.settlement_marks.get(i), at))
         for i, row in enumerate(plan.settlements)
     ))
     sql += statements(CANCELLATIONS, rows_sql(
-        (*row, at if i in plan.cancellations_rolled_back else None,
-         plan.cancellations_rolled_back.get(i))
+        (*row, *_mark_columns(plan.cancellation_marks.get(i), at))
         for i, row in enumerate(plan.cancellations)
+    ))
+    sql += statements(REFUSALS, rows_sql(
+        (r.message_id, r.sport, r.event_id, r.market_key, r.reason, at) for r in plan.refusals
     ))
     sql += statements(LIVENESS[0], rows_sql(
         (p, ts, None) for p, ts in plan.liveness.items()), LIVENESS[1])
     return sql
+
+
+def _mark_columns(mark: RowMark | None, at: datetime) -> tuple[Any, ...]:
+    """``rolled_back_at, rolled_back_by, superseded_at, superseded_by`` of an inserted row."""
+    if mark is None:
+        return (None, None, None, None)
+    if mark.action == "rolled_back":
+        return (at, mark.message_id, None, None)
+    return (None, None, at, mark.message_id)
 
 
 def _state_sql(plan: BatchPlan) -> list[str]:
@@ -205,8 +225,9 @@ def _state_sql(plan: BatchPlan) -> list[str]:
                 continue
             m = entry.state
             markets.append((
-                event_id, key, key.split("|", 1)[0], m.status, m.producer, entry.provider,
-                m.status_reason, m.provider_ts or plan.applied_at,
+                event_id, key, key.split("|", 1)[0], m.status, m.resolution,
+                entry.status_before_final if m.status in FINAL_MARKET_STATUSES else None,
+                m.producer, entry.provider, m.status_reason, m.provider_ts or plan.applied_at,
             ))
             k = q(key)
             outcomes.extend(

@@ -7,7 +7,10 @@ changed is refused, since the database no longer matches what the file says.
 
 DDL auto-commits in MySQL and MariaDB: a migration that fails part-way stays half
 applied and is not recorded. Migration files are therefore small and re-runnable
-(``CREATE TABLE IF NOT EXISTS``), so the fix is to correct the file and run again.
+(``CREATE TABLE IF NOT EXISTS``; ``ALTER TABLE t ADD COLUMN c ...`` and ``ADD KEY|INDEX``,
+one per statement, which the runner skips when the column or index exists, since MySQL 8
+has no ``IF NOT EXISTS`` there; ``UPDATE`` backfills whose WHERE makes them no-ops the
+second time), so the fix is to correct the file and run again.
 Concurrent runs (several services starting at once) serialise on a named lock.
 """
 
@@ -276,11 +279,38 @@ async def apply_migrations(
         conn.close()
 
 
+# MySQL 8 has no ``ADD COLUMN IF NOT EXISTS`` (MariaDB has): the runner makes
+# ``ALTER TABLE t ADD COLUMN c ...`` and ``ALTER TABLE t ADD KEY|INDEX k ...`` re-runnable
+# itself by skipping a column or index that exists. One ADD per ALTER statement.
+_ADD_COLUMN = re.compile(r"^ALTER\s+TABLE\s+`?(\w+)`?\s+ADD\s+COLUMN\s+`?(\w+)`?\s", re.I)
+_ADD_INDEX = re.compile(
+    r"^ALTER\s+TABLE\s+`?(\w+)`?\s+ADD\s+(?:UNIQUE\s+)?(?:KEY|INDEX)\s+`?(\w+)`?\s", re.I
+)
+
+
+async def _already_there(cur: Any, statement: str) -> bool:
+    """True when ``statement`` adds a column or index the table already has."""
+    for pattern, table in ((_ADD_COLUMN, "columns"), (_ADD_INDEX, "statistics")):
+        match = pattern.match(statement)
+        if match:
+            name_column = "column_name" if table == "columns" else "index_name"
+            await cur.execute(
+                f"SELECT COUNT(*) FROM information_schema.{table} WHERE table_schema = DATABASE()"
+                f" AND table_name = %s AND {name_column} = %s",
+                (match[1], match[2]),
+            )
+            row = await cur.fetchone()
+            return bool(row and row[0])
+    return False
+
+
 async def _apply_one(
     conn: Any, cur: Any, migration: Migration, statements: Sequence[str]
 ) -> None:
     for number, statement in enumerate(statements, 1):
         try:
+            if await _already_there(cur, statement):
+                continue
             await cur.execute(statement)
         except Exception as exc:  # the driver's errors; re-raised with where it happened
             with contextlib.suppress(aiomysql.MySQLError):

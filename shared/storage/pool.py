@@ -4,6 +4,13 @@ Every connection runs with ``time_zone='+00:00'``, so ``CURRENT_TIMESTAMP`` defa
 ``UNIX_TIMESTAMP()`` agree with the UTC that the ``DATETIME(6)`` columns hold. The driver
 itself ignores ``tzinfo``: it writes a datetime's wall-clock digits and reads back naive
 values, hence :func:`to_db_datetime` and :func:`from_db_datetime` at the boundary.
+
+Every connection also pins its ``sql_mode`` (:data:`SQL_MODE`): the server's default is a
+DBA's choice, and some choices change what SQL text means. ``NO_BACKSLASH_ESCAPES``
+turns ``\\'`` from an escaped quote into a backslash that ends the string, which would
+break the processors' hand-rendered batch statements; ``ANSI_QUOTES`` would make
+``"text"`` an identifier. Strict mode makes a value that does not fit an error, never a
+silent truncation. The mode exists alike on MariaDB 10.x and MySQL 8.
 """
 
 from __future__ import annotations
@@ -18,8 +25,9 @@ import aiomysql
 
 from shared.settings import MySQLSettings
 
+SQL_MODE = "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
 # One statement, run by the driver on every new connection (and reconnect).
-INIT_COMMAND = "SET time_zone='+00:00'"
+INIT_COMMAND = f"SET time_zone='+00:00', sql_mode='{SQL_MODE}'"
 CONNECT_TIMEOUT_S = 10
 # Recycle pooled connections before the server's wait_timeout (8 h by default) drops them.
 POOL_RECYCLE_S = 3600

@@ -296,3 +296,37 @@ class TcpProxy:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+
+
+@asynccontextmanager
+async def private_mariadb(root: Path, server_options: str) -> AsyncIterator[MySQLSettings]:
+    """A MariaDB of its own (``infra/local/stack.sh`` under ``root``, a free port),
+    configured with ``server_options`` (``name=value ...``, e.g. a DBA's ``sql_mode``);
+    yields settings of a fresh, migrated database on it, and stops it afterwards."""
+    from shared.storage.migrate import apply_migrations
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPORTSFEED_")}
+    env.update(SPORTSFEED_DATA_DIR=str(root), SPORTSFEED_MYSQL_PORT=str(free_port()),
+               SPORTSFEED_MARIADB_SERVER_OPTIONS=server_options)
+    stack_sh = str(REPO / "infra" / "local" / "stack.sh")
+
+    def run(action: str) -> None:
+        done = subprocess.run([stack_sh, action, "mariadb"], env=env, cwd=REPO, timeout=180,
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"stack.sh {action} mariadb failed:\n{done.stdout}{done.stderr}")
+
+    await asyncio.to_thread(run, "start")
+    try:
+        values = dict(line.split("=", 1) for line in (root / "local.env").read_text().splitlines()
+                      if "=" in line)
+        settings = MySQLSettings(
+            host="127.0.0.1", port=int(env["SPORTSFEED_MYSQL_PORT"]),
+            user=values["SPORTSFEED_MYSQL_USER"],
+            password=values["SPORTSFEED_MYSQL_PASSWORD"],  # type: ignore[arg-type]
+            database=fresh("sportsfeed_t_"),
+        )
+        await apply_migrations(settings)
+        yield settings
+    finally:
+        await asyncio.to_thread(run, "stop")

@@ -20,8 +20,8 @@ from services.distribution.ws.protocol import (
     parse_client_message,
 )
 from shared.enums import EventStatus, SettlementResult
-from shared.live import EventSnapshot, apply_delta
-from shared.markets import MarketSettlement, OutcomeSettlement
+from shared.live import AppliedSettlement, EventSnapshot, apply_delta
+from shared.markets import OutcomeSettlement
 from tests.unit.test_distribution_fakes import decode_frames, delta, market, snapshot_data
 
 
@@ -81,7 +81,7 @@ def test_merged_delta_applies_like_its_parts_in_order() -> None:
 
 
 def test_merging_drops_settlements_that_the_later_delta_rolls_back() -> None:
-    won = MarketSettlement(market_key="1x2", outcomes=(
+    won = AppliedSettlement(market_key="1x2", certainty="confirmed", outcomes=(
         OutcomeSettlement(outcome_id="home", result=SettlementResult.WON),))
     first = delta("ev", 2, settlements=(won,))
     second = delta("ev", 3, rolled_back=("1x2",))

@@ -13,7 +13,15 @@ import pytest
 from annotated_types import MaxLen
 from pydantic import BaseModel
 
-from shared.enums import Disposition, EventStatus, MarketStatus, MessageKind, SettlementResult, Sport
+from shared.enums import (
+    Disposition,
+    EventStatus,
+    MarketStatus,
+    MessageKind,
+    Resolution,
+    SettlementResult,
+    Sport,
+)
 from shared.markets import Market, Outcome
 from shared.model import Competitor, FeedMessage, LiveBody, SettlementBody
 from shared.storage.migrate import (
@@ -219,11 +227,28 @@ def _split_create(statement: str) -> tuple[str, str, str] | None:
 _NOT_A_COLUMN = ("PRIMARY ", "KEY ", "UNIQUE ", "INDEX ", "CONSTRAINT ")
 
 
+_ADD_COLUMN_RE = re.compile(r"^ALTER TABLE (\w+) ADD COLUMN (\w+)\s+(.*)$", re.S)
+
+
 def schema_tables() -> dict[str, tuple[list[Column], str]]:
-    """Every table of the real migrations: its columns and its table options."""
+    """Every table of the real migrations: its columns and its table options.
+
+    Statements are re-runnable ``CREATE TABLE IF NOT EXISTS``, ``ALTER TABLE t ADD
+    COLUMN c ...`` (one column each: the runner skips a column that exists) or data
+    backfills (``UPDATE``, re-runnable by their WHERE clause).
+    """
     tables: dict[str, tuple[list[Column], str]] = {}
     for m in discover(DEFAULT_MIGRATIONS_DIR):
         for statement in split_statements(m.sql):
+            added = _ADD_COLUMN_RE.match(statement)
+            if added:
+                table, name, definition = added.groups()
+                assert table in tables, f"{m.filename}: ALTER of unknown table {table}"
+                assert " ADD " not in definition.upper(), f"{m.filename}: one ADD per ALTER"
+                tables[table][0].append(Column(table, name, definition))
+                continue
+            if statement.upper().startswith("UPDATE "):
+                continue
             parts = _split_create(statement)
             assert parts, f"{m.filename}: not a re-runnable CREATE TABLE: {statement[:60]!r}"
             table, body, options = parts
@@ -271,6 +296,9 @@ EXPECTED_ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("ledger", "disposition"): values_of(Disposition),
     ("ledger_duplicates", "sport"): values_of(Sport),
     ("ledger_duplicates", "kind"): values_of(MessageKind),
+    ("markets", "resolution"): values_of(Resolution),
+    ("markets", "status_before_final"): values_of(MarketStatus),
+    ("ledger_refusals", "sport"): values_of(Sport),
 }
 
 
@@ -290,7 +318,7 @@ def test_migrations_create_the_tables_the_services_use() -> None:
     assert set(schema_tables()) == {
         "competitions", "competitors", "events", "live_state", "markets", "outcomes",
         "odds_history", "settlements", "cancellations", "provider_liveness", "ledger",
-        "ledger_duplicates",
+        "ledger_duplicates", "ledger_refusals",
     }
 
 

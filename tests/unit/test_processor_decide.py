@@ -223,11 +223,13 @@ def test_settlement_closes_the_market_and_records_results(msgs: Messages) -> Non
     assert decision.delta.settlements[0].market_key == "1x2"
 
 
-def test_second_settlement_needs_a_rollback_first(msgs: Messages) -> None:
+def test_a_second_settlement_with_other_results_corrects_the_first(msgs: Messages) -> None:
     state = build(msgs, msgs.odds("e1"), msgs.settlement("e1", "1x2", "home"))
     decision = decide(state, msgs.settlement("e1", "1x2", "away"), RULES, NOW)
-    assert decision.disposition is Disposition.REJECTED
-    assert "already settled" in (decision.reason or "")
+    assert decision.disposition is Disposition.APPLIED
+    assert decision.delta is not None
+    assert [(s.market_key, s.change) for s in decision.delta.settlements] == [("1x2", "corrected")]
+    assert [(m.market_key, m.action) for m in decision.marks] == [("1x2", "superseded")]
 
 
 def test_rollback_restores_settled_market(msgs: Messages) -> None:
@@ -236,7 +238,7 @@ def test_rollback_restores_settled_market(msgs: Messages) -> None:
     assert decision.state is not None
     assert status(decision.state, "1x2") is MarketStatus.SUSPENDED
     assert decision.state.markets["1x2"].status_before_final is None
-    assert [m.market_key for m in decision.rollbacks] == ["1x2"]
+    assert [(m.market_key, m.action) for m in decision.marks] == [("1x2", "rolled_back")]
     assert decision.delta is not None
     assert decision.delta.rolled_back == ("1x2",)
     # After the rollback the market takes odds and can be settled again.
@@ -248,7 +250,7 @@ def test_rollback_of_an_active_market_is_rejected(msgs: Messages) -> None:
     state = build(msgs, msgs.odds("e1"))
     decision = decide(state, msgs.rollback("e1", "settlement", ["1x2"]), RULES, NOW)
     assert decision.disposition is Disposition.REJECTED
-    assert "is active, not settled" in (decision.reason or "")
+    assert "market 1x2 has no settlement in force (status active" in (decision.reason or "")
 
 
 def test_rollback_of_cancel_restores_the_previous_status(msgs: Messages) -> None:

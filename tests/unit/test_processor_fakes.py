@@ -33,6 +33,8 @@ class FakeStore:
         # Messages whose batch MySQL refuses; and ids whose rejection row it refuses too.
         self.refuse_ids: set[str] = set()
         self.refuse_rejections: set[str] = set()
+        # What the refusal raises (a value MySQL refuses, by default).
+        self.refusal: BaseException | None = None
         self.calls = 0
 
     async def apply(self, items: Sequence[Incoming], applied_at: datetime) -> BatchPlan:
@@ -47,7 +49,7 @@ class FakeStore:
         if refused:
             import aiomysql
 
-            raise aiomysql.DataError(1406, "Data too long for column")
+            raise self.refusal or aiomysql.DataError(1406, "Data too long for column")
         states = {i.event_id: self.states.get(i.event_id) for i in items if i.message is not None
                   and i.event_id is not None}
         hits = {i.message_id: self.ledger[i.message_id] for i in items

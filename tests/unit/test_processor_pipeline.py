@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import aiomysql
@@ -135,6 +136,11 @@ async def test_metrics_count_dispositions_and_batches(parts: Parts) -> None:
     (KeyError("a bug that one message triggers"), "message"),
     (aiomysql.ProgrammingError(1054, "Unknown column 'x'"), "systemic"),
     (aiomysql.OperationalError(1142, "INSERT command denied"), "systemic"),
+    (aiomysql.ProgrammingError(1146, "Table 'ledger' doesn't exist"), "systemic"),
+    (aiomysql.OperationalError(1290, "running with the --read-only option"), "systemic"),
+    # SQL that one message's value broke (NO_BACKSLASH_ESCAPES), a trigger's refusal:
+    (aiomysql.ProgrammingError(1064, "You have an error in your SQL syntax"), "message"),
+    (aiomysql.OperationalError(1644, "poison name refused"), "message"),
 ])
 def test_failed_transactions_are_classified(exc: BaseException, failure: str) -> None:
     from services.processors.storage import classify
@@ -162,3 +168,45 @@ async def test_a_rejection_mysql_refuses_still_reaches_the_rejected_topic(parts:
     assert odds.message_id not in store.ledger
     assert [r.message_id for r in publisher.rejected] == [odds.message_id]
     assert "storage refused the message" in publisher.rejected[0].reason
+
+
+async def test_a_message_that_breaks_the_sql_is_rejected_and_the_stream_goes_on(
+    parts: Parts,
+) -> None:
+    processor, store, _, publisher = parts
+    m = Messages()
+    batch = [m.fixture("e1"), m.fixture("e2"), m.odds("e1")]
+    store.refuse_ids = {batch[1].message_id}
+    store.refusal = aiomysql.ProgrammingError(1064, "You have an error in your SQL syntax")
+    await processor.process(records(*batch))
+    rows = {r.message_id: r for p in store.committed for r in p.ledger}
+    assert rows[batch[1].message_id].disposition is Disposition.REJECTED
+    assert "1064" in (rows[batch[1].message_id].reason or "")
+    assert rows[batch[2].message_id].disposition is Disposition.APPLIED
+    assert [r.message_id for r in publisher.rejected] == [batch[1].message_id]
+    assert processor.progress() == "ok"
+    assert processor.metrics.storage_rejections._value.get() == 1
+
+
+async def test_a_worker_stuck_on_a_batch_says_so_in_progress_and_metrics(parts: Parts) -> None:
+    import asyncio
+
+    processor, store, _, _ = parts
+    processor._retry_initial = processor._retry_max = 0.01
+    m = Messages()
+    store.fail_next = [aiomysql.ProgrammingError(1146, "Table 'ledger' doesn't exist")] * 10_000
+    task = asyncio.create_task(processor.process(records(m.fixture("e1"))))
+    await asyncio.sleep(0.05)  # a few retries at 10 ms
+    assert store.calls >= 3
+    assert processor.progress().startswith("stalled for ")
+    assert "1146" in processor.progress()
+    await asyncio.sleep(0.02)
+    assert processor.stalled_for() > 0
+    text = processor.metrics.render().decode()
+    [value] = re.findall(r'^sportsfeed_processor_stalled_seconds\{sport="football"\} (\S+)$', text, re.M)
+    assert float(value) > 0
+    store.fail_next.clear()  # the operator restores the table
+    await task
+    assert processor.progress() == "ok"
+    assert processor.stalled_for() == 0.0
+    assert store.states["e1"].version == 1

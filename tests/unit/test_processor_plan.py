@@ -108,7 +108,8 @@ def test_rollback_later_in_the_batch_marks_the_new_settlement_rows() -> None:
     assert dispositions(p) == ["applied"] * 6
     assert len(p.settlements) == 6
     rollback_id = p.ledger[3].message_id
-    assert p.settlements_rolled_back == {0: rollback_id, 1: rollback_id, 2: rollback_id}
+    assert {i: (m.message_id, m.action) for i, m in p.settlement_marks.items()} == {
+        i: (rollback_id, "rolled_back") for i in range(3)}
     assert p.after["e1"].markets["1x2"].status is MarketStatus.SETTLED
 
 

@@ -5,18 +5,26 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import pymysql.converters
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.processors.sqltext import ESCAPES, escape_string, literal, quote, statements
+from services.processors.sqltext import escape_string, literal, quote, statements
 from shared.enums import MarketStatus
 
 
 @given(st.text())
-def test_escaping_matches_the_drivers_table_for_any_text(text: str) -> None:
-    assert escape_string(text) == text.translate(ESCAPES)
-    assert quote(text) == "'" + text.translate(ESCAPES) + "'"
+def test_escaping_matches_pymysqls_own_escaping_for_any_text(text: str) -> None:
+    # PyMySQL's escaping (what the driver does when it binds a parameter on a connection
+    # with backslash escapes, which every pool connection pins through its sql_mode).
+    assert escape_string(text) == pymysql.converters.escape_string(text)
+    assert quote(text) == pymysql.converters.escape_item(text, "utf8mb4")
+
+
+@given(st.text(alphabet=st.sampled_from("\\'\"\0\n\r\x1a%_ab\u00e9\U0001f600")))
+def test_escaping_matches_pymysql_on_strings_dense_in_special_characters(text: str) -> None:
+    assert quote(text) == pymysql.converters.escape_item(text, "utf8mb4")
 
 
 @pytest.mark.parametrize(("text", "sql"), [

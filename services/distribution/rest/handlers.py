@@ -31,6 +31,7 @@ from services.distribution.rest.views import (
     history_row,
     iso,
     ledger_summary,
+    refusal_row,
     settlement_row,
 )
 from shared.enums import LIVE_EVENT_STATUSES, EventStatus, Sport
@@ -139,7 +140,8 @@ async def history(request: web.Request) -> web.StreamResponse:
 
 
 async def settlements(request: web.Request) -> web.Response:
-    """``GET /v1/settlements?event_id=``: results and cancellations, rolled back ones too."""
+    """``GET /v1/settlements?event_id=``: results and cancellations (rolled back and superseded
+    ones too), and the markets such messages named but did not apply."""
     ctx = ctx_of(request)
     raw = one(request.query, "event_id")
     if raw is None:
@@ -147,11 +149,12 @@ async def settlements(request: web.Request) -> web.Response:
     event_id = check_id(raw, "event_id")
     if not await ctx.queries.event_exists(event_id):
         return not_found(f"unknown event {event_id}")
-    settled, cancelled = await ctx.queries.settlements(event_id)
+    settled, cancelled, refused = await ctx.queries.settlements(event_id)
     return json_response({
         "event_id": event_id,
         "settlements": [settlement_row(r) for r in settled],
         "cancellations": [cancellation_row(r) for r in cancelled],
+        "refused": [refusal_row(r) for r in refused],
     })
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.enums import Disposition, EventStatus, MarketStatus, Sport
+from shared.enums import Disposition, EventStatus, MarketStatus, Resolution, Sport
 
 Schema = dict[str, Any]
 
@@ -69,7 +69,11 @@ SCHEMAS: dict[str, Schema] = {
     "Market": obj({
         "market_key": STR, "type": STR,
         "specifiers": {"type": "object", "additionalProperties": STR},
-        "status": {"enum": [s.value for s in MarketStatus]}, "status_reason": null(STR),
+        "status": {"enum": [s.value for s in MarketStatus]},
+        "resolution": {"enum": [*(r.value for r in Resolution), None],
+                       "description": "in force about its bets (results or void), apart from "
+                                      "the trading status; null: nothing yet"},
+        "status_reason": null(STR),
         "producer": null(STR), "provider_ts": null(TIME), "outcomes": array(ref("Outcome")),
     }),
     "PeriodScore": obj({
@@ -106,16 +110,26 @@ SCHEMAS: dict[str, Schema] = {
         "void_factor": PRICE | {"description": "share of the stake returned"},
         "dead_heat_factor": null(PRICE), "certainty": {"enum": ["live_scouted", "confirmed"]},
         "message_id": STR, "provider_ts": TIME, "settled_at": TIME,
-        "rolled_back_at": null(TIME), "rolled_back_by": null(STR), "in_force": BOOL,
+        "rolled_back_at": null(TIME), "rolled_back_by": null(STR),
+        "superseded_at": null(TIME), "superseded_by": null(STR),
+        "in_force": BOOL | {"description": "neither rolled back nor superseded by later results"},
     }),
     "Cancellation": obj({
         "id": INT, "market_key": STR, "void_reason": null(STR), "start_time": null(TIME),
         "end_time": null(TIME), "message_id": STR, "provider_ts": TIME, "cancelled_at": TIME,
-        "rolled_back_at": null(TIME), "rolled_back_by": null(STR), "in_force": BOOL,
+        "rolled_back_at": null(TIME), "rolled_back_by": null(STR),
+        "superseded_at": null(TIME), "superseded_by": null(STR), "in_force": BOOL,
+    }),
+    "RefusedMarket": obj({
+        "market_key": STR, "message_id": STR,
+        "kind": {"enum": ["settlement", "cancel", "rollback"]}, "reason": STR,
+        "processed_at": TIME,
     }),
     "Settlements": obj({
         "event_id": STR, "settlements": array(ref("Settlement")),
         "cancellations": array(ref("Cancellation")),
+        "refused": array(ref("RefusedMarket")) | {
+            "description": "markets a settlement, cancel or rollback named but did not apply"},
     }),
     "LedgerCounts": obj({
         **{d.value: INT for d in Disposition}, "repeats": INT, "accepted": INT,

@@ -30,12 +30,13 @@ SUMMARY_FROM = (
 HISTORY_COLUMNS = "outcome_id, price, active, market_status, provider_ts, recorded_at, message_id"
 SETTLEMENT_COLUMNS = (
     "id, market_key, outcome_id, result, void_factor, dead_heat_factor, certainty, message_id,"
-    " provider_ts, settled_at, rolled_back_at, rolled_back_by"
+    " provider_ts, settled_at, rolled_back_at, rolled_back_by, superseded_at, superseded_by"
 )
 CANCELLATION_COLUMNS = (
     "id, market_key, void_reason, start_time, end_time, message_id, provider_ts, cancelled_at,"
-    " rolled_back_at, rolled_back_by"
+    " rolled_back_at, rolled_back_by, superseded_at, superseded_by"
 )
+REFUSAL_COLUMNS = "r.market_key, r.message_id, l.kind, r.reason, r.processed_at"
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,9 @@ class Queries:
             await cur.execute(sql, args)
             return list(await cur.fetchall())
 
-    async def settlements(self, event_id: str) -> tuple[list[Any], list[Any]]:
-        """The event's settlement and cancellation rows, oldest first (rolled back too)."""
+    async def settlements(self, event_id: str) -> tuple[list[Any], list[Any], list[Any]]:
+        """The event's settlement, cancellation and refused-market rows, oldest first
+        (rolled back and superseded rows too)."""
         async with self._cursor() as cur:
             await cur.execute(
                 f"SELECT {SETTLEMENT_COLUMNS} FROM settlements WHERE event_id = %s ORDER BY id",
@@ -160,7 +162,15 @@ class Queries:
                 " ORDER BY id",
                 (event_id,),
             )
-            return settled, list(await cur.fetchall())
+            cancelled = list(await cur.fetchall())
+            await cur.execute(
+                f"SELECT {REFUSAL_COLUMNS} FROM ledger_refusals r"
+                " LEFT JOIN ledger l ON l.message_id = r.message_id"
+                " WHERE r.event_id = %s AND l.kind IN ('settlement', 'cancel', 'rollback')"
+                " ORDER BY r.id",
+                (event_id,),
+            )
+            return settled, cancelled, list(await cur.fetchall())
 
     async def ledger(
         self, start: datetime | None, end: datetime | None, sports: list[Sport],

@@ -111,6 +111,7 @@ def market_view(market: Mapping[str, Any]) -> dict[str, Any]:
         "type": mtype,
         "specifiers": specifiers,
         "status": market["status"],
+        "resolution": market.get("resolution"),
         "status_reason": market.get("status_reason"),
         "producer": market.get("producer"),
         "provider_ts": market.get("provider_ts"),
@@ -173,26 +174,37 @@ def history_csv(changes: Iterable[Mapping[str, Any]]) -> str:
 def settlement_row(row: Sequence[Any]) -> dict[str, Any]:
     """One outcome result from a row of :data:`.queries.SETTLEMENT_COLUMNS`."""
     (sid, key, outcome_id, result, void, dead_heat, certainty, message_id, provider_ts,
-     settled_at, rolled_back_at, rolled_back_by) = row
+     settled_at, rolled_back_at, rolled_back_by, superseded_at, superseded_by) = row
     return {
         "id": int(sid), "market_key": key, "outcome_id": outcome_id, "result": result,
         "void_factor": decimal_text(void), "dead_heat_factor": decimal_text(dead_heat),
         "certainty": certainty, "message_id": message_id, "provider_ts": iso(provider_ts),
         "settled_at": iso(settled_at), "rolled_back_at": iso(rolled_back_at),
-        "rolled_back_by": rolled_back_by, "in_force": rolled_back_at is None,
+        "rolled_back_by": rolled_back_by, "superseded_at": iso(superseded_at),
+        "superseded_by": superseded_by,
+        "in_force": rolled_back_at is None and superseded_at is None,
     }
 
 
 def cancellation_row(row: Sequence[Any]) -> dict[str, Any]:
     """One voided market from a row of :data:`.queries.CANCELLATION_COLUMNS`."""
     (cid, key, reason, start, end, message_id, provider_ts, cancelled_at, rolled_back_at,
-     rolled_back_by) = row
+     rolled_back_by, superseded_at, superseded_by) = row
     return {
         "id": int(cid), "market_key": key, "void_reason": reason, "start_time": iso(start),
         "end_time": iso(end), "message_id": message_id, "provider_ts": iso(provider_ts),
         "cancelled_at": iso(cancelled_at), "rolled_back_at": iso(rolled_back_at),
-        "rolled_back_by": rolled_back_by, "in_force": rolled_back_at is None,
+        "rolled_back_by": rolled_back_by, "superseded_at": iso(superseded_at),
+        "superseded_by": superseded_by,
+        "in_force": rolled_back_at is None and superseded_at is None,
     }
+
+
+def refusal_row(row: Sequence[Any]) -> dict[str, Any]:
+    """A market a settlement, cancel or rollback named but did not apply, and why."""
+    key, message_id, kind, reason, processed_at = row
+    return {"market_key": key, "message_id": message_id, "kind": kind, "reason": reason,
+            "processed_at": iso(processed_at)}
 
 
 DISPOSITIONS = tuple(d.value for d in Disposition)

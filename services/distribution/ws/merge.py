@@ -3,7 +3,9 @@
 Applying ``merge_deltas(a, b)`` to a snapshot at ``a.version - 1`` gives the same state
 as applying ``a`` then ``b`` (:func:`shared.live.apply_delta` semantics): the latest
 fixture, live state and status win, each market keeps its latest state, settlements
-accumulate (a rollback in ``b`` removes ``a``'s settlements of that market).
+accumulate (a rollback in ``b`` removes ``a``'s settlements of that market, later results
+in ``b`` replace them: a client that never saw ``a``'s results sees ``b``'s as new),
+refused markets accumulate.
 """
 
 from __future__ import annotations
@@ -21,7 +23,15 @@ def merge_deltas(first: EventDelta, second: EventDelta) -> EventDelta:
     for market in second.markets:
         markets[market.market_key] = market
     undone = set(second.rolled_back)
-    settlements = tuple(s for s in first.settlements if s.market_key not in undone)
+    earlier = {s.market_key: s for s in first.settlements if s.market_key not in undone}
+    later = []
+    for settlement in second.settlements:
+        replaced = earlier.pop(settlement.market_key, None)
+        if replaced is not None and replaced.change == "new":
+            # The client of the merged delta never saw the results this one replaces.
+            settlement = settlement.model_copy(update={"change": "new"})
+        later.append(settlement)
+    settlements = (*earlier.values(), *later)
     rolled_back = tuple(dict.fromkeys((*first.rolled_back, *second.rolled_back)))
     return second.model_copy(
         update={
@@ -29,7 +39,8 @@ def merge_deltas(first: EventDelta, second: EventDelta) -> EventDelta:
             "fixture": second.fixture or first.fixture,
             "live": second.live or first.live,
             "markets": tuple(markets.values()),
-            "settlements": settlements + second.settlements,
+            "settlements": settlements,
             "rolled_back": rolled_back,
+            "refused": first.refused + second.refused,
         }
     )

@@ -1,0 +1,111 @@
+"""A database configured differently, a poison message, a worker that cannot progress.
+
+The worker runs against a MariaDB of its own whose server ``sql_mode`` holds
+``NO_BACKSLASH_ESCAPES`` (a setting DBAs use), with the shared Kafka and Redis:
+
+- text with backslashes and quotes still round-trips exactly (every connection pins its
+  ``sql_mode``, so the batch SQL's escaping means what it says);
+- a message the database refuses for its own data (here a trigger's ``SIGNAL``) is
+  rejected with the database's reason and the partition goes on;
+- a failure no message explains (a table gone) stalls the worker: ``/readyz`` and
+  ``/metrics`` say so, and once the table is back the batch commits, nothing lost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from services.processors.samples import Messages
+from shared.enums import Sport
+from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
+from tests.integration.test_processor_support import (
+    Db,
+    WorkerProcess,
+    database,
+    private_mariadb,
+    produce,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+TRICKY = "O'Brien \\ \"Rovers\" \\' XI"
+
+
+@pytest.fixture
+async def dba_mysql(tmp_path: Path) -> AsyncIterator[MySQLSettings]:
+    async with private_mariadb(
+        tmp_path / "mariadb",
+        "sql_mode=NO_BACKSLASH_ESCAPES,STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION",
+    ) as settings:
+        yield settings
+
+
+async def ledger(db: Db, message_id: str) -> tuple[str, str | None] | None:
+    rows = await db.rows("SELECT disposition, reason FROM ledger WHERE message_id = %s",
+                         (message_id,))
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+async def test_no_backslash_escapes_poison_message_and_a_stalled_worker(
+    kafka_settings: KafkaSettings, dba_mysql: MySQLSettings, redis_settings: RedisSettings,
+    tmp_path: Path,
+) -> None:
+    async with database(dba_mysql) as db:
+        assert "NO_BACKSLASH_ESCAPES" in await db.scalar("SELECT @@GLOBAL.sql_mode")
+        await db.rows(
+            "CREATE TRIGGER poison BEFORE INSERT ON competitors FOR EACH ROW"
+            " IF NEW.name LIKE '%poison%' THEN"
+            " SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'poison name refused'; END IF")
+        worker = WorkerProcess(Sport.FOOTBALL, kafka_settings, dba_mysql, redis_settings,
+                               tmp_path / "football.log",
+                               extra_env={"SPORTSFEED_PROCESSOR_RETRY_MAX_S": "0.5"}).start()
+        try:
+            await worker.wait_ready()
+            m = Messages(Sport.FOOTBALL)
+            tricky = m.fixture("e1", body={"home": {"id": "e1-h", "name": TRICKY}})
+            poison = m.fixture("e2", body={"home": {"id": "e2-h", "name": "a poison name"}})
+            after = [m.odds("e1"), m.fixture("e3")]
+            await produce(kafka_settings, [tricky, poison, *after])
+
+            async def all_decided() -> bool:
+                return all([await ledger(db, x.message_id) for x in (tricky, poison, *after)])
+
+            await wait_until(all_decided, 60, what="every message's disposition")
+            assert await ledger(db, tricky.message_id) == ("applied", None)
+            assert await db.scalar("SELECT name FROM competitors WHERE id = 'e1-h'") == TRICKY
+            disposition, reason = await ledger(db, poison.message_id) or ("", "")
+            assert disposition == "rejected"
+            assert "poison name refused" in (reason or "")
+            assert all([await ledger(db, x.message_id) == ("applied", None) for x in after])
+            assert await db.scalar("SELECT COUNT(*) FROM events WHERE id = 'e2'") == 0
+
+            # A table gone: no message explains it. The worker stalls and says so.
+            await db.rows("RENAME TABLE odds_history TO odds_history_away")
+            stuck = m.odds("e3")
+            await produce(kafka_settings, [stuck])
+
+            async def reports_stall() -> bool:
+                status, body = await worker.get("/readyz")
+                return status == 503 and "stalled for" in body and "1146" in body
+
+            await wait_until(reports_stall, 30, what="/readyz reporting the stall")
+            _, metrics = await worker.get("/metrics")
+            [stalled] = re.findall(
+                r'^sportsfeed_processor_stalled_seconds\{sport="football"\} (\S+)$', metrics, re.M)
+            assert float(stalled) > 0
+            assert await ledger(db, stuck.message_id) is None  # waiting, not rejected
+
+            await db.rows("RENAME TABLE odds_history_away TO odds_history")
+
+            async def recovered() -> bool:
+                status, _ = await worker.get("/readyz")
+                return status == 200 and await ledger(db, stuck.message_id) == ("applied", None)
+
+            await wait_until(recovered, 30, what="the stalled batch committing")
+        finally:
+            worker.ensure_stopped()
