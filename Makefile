@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # Every recipe that talks to the stack reads its settings from .data/local.env.
 WITH_ENV := source infra/local/env.sh &&
 
-.PHONY: help setup venv stack migrate topics tools up down status test lint typecheck pytest bench clean
+.PHONY: help setup venv stack migrate topics tools up down status test unit lint typecheck pytest bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ lint: venv  ## ruff
 
 typecheck: venv  ## mypy --strict
 	$(VENV)/bin/mypy
+
+unit: venv  ## the unit tests alone: no stack, no I/O, about a minute
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/unit
 
 tools: ## install the Debian tools the tests use (chromium for the browser test)
 	infra/local/tools.sh test

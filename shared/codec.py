@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.model import FeedMessage, UtcDatetime
+from shared.rules import checked
 
 
 def encode_message(message: FeedMessage) -> bytes:
@@ -19,8 +20,11 @@ def encode_message(message: FeedMessage) -> bytes:
 
 
 def decode_message(raw: bytes | str) -> FeedMessage:
-    """Parse and validate a canonical message from Kafka (raises ``ValidationError``)."""
-    return FeedMessage.model_validate_json(raw)
+    """Parse and validate a canonical message from Kafka, its sport's rules included.
+
+    Raises ``ValidationError`` (the model) or :class:`shared.rules.RuleViolation`.
+    """
+    return checked(FeedMessage.model_validate_json(raw))
 
 
 def message_key(message: FeedMessage) -> bytes:

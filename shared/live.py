@@ -13,12 +13,15 @@ time; ``<p>:events:<sport>`` the same for every known event.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Iterable
+from decimal import Decimal
+from functools import lru_cache
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.enums import EventStatus, MarketStatus, MessageKind, Resolution, Sport
-from shared.markets import MarketSettlement, OutcomeId, Price
+from shared.markets import MarketSettlement, Outcome, OutcomeId, Price
 from shared.model import (
     Clock,
     Competition,
@@ -28,6 +31,7 @@ from shared.model import (
     Score,
     UtcDatetime,
 )
+from shared.rules import rules_for
 
 
 class _Frozen(BaseModel):
@@ -181,3 +185,92 @@ def live_index_key(prefix: str, sport: Sport) -> str:
 def events_index_key(prefix: str, sport: Sport) -> str:
     """Redis sorted set of every event of the sport that has a snapshot."""
     return f"{prefix}:events:{sport.value}"
+
+
+# --- building states fast, in one canonical form ---------------------------------------
+# A snapshot rebuilt from MySQL must equal the one the worker built in memory, byte for
+# byte: outcomes in one order, prices in one spelling. Both the processors and the
+# MySQL loader (shared.storage.snapshots) build states through these.
+
+M = TypeVar("M", bound=BaseModel)
+_FIELDS: dict[type[BaseModel], set[str]] = {}
+
+
+def construct(cls: type[M], values: dict[str, Any]) -> M:
+    """A model from values that are already valid, every field given: no validation.
+
+    ``model_construct`` does the same with defaults and aliases at three times the cost;
+    a batch builds one outcome and market state per price it applies, so this matters.
+    Only for values that passed validation once (the message) or come from our rows.
+    """
+    fields_set = _FIELDS.get(cls)
+    if fields_set is None:
+        fields_set = _FIELDS[cls] = set(cls.model_fields)
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+@lru_cache(maxsize=4096)
+def outcome_rank(sport: Sport, market_type: str) -> dict[str, int] | None:
+    """Position of each outcome in the catalogue order (None for extension markets)."""
+    spec = rules_for(sport).markets.get(market_type)
+    return {o: i for i, o in enumerate(spec.outcomes)} if spec is not None else None
+
+
+def ordered_outcomes(
+    sport: Sport, market_key: str, outcomes: Iterable[Outcome | OutcomeState]
+) -> tuple[OutcomeState, ...]:
+    """Outcomes in one canonical order: the catalogue's, else by id.
+
+    Memory and MySQL (which has no order) must agree, or a rebuilt snapshot would
+    differ from the one the worker wrote.
+    """
+    states = [
+        o if isinstance(o, OutcomeState)
+        else construct(OutcomeState, {"id": o.id, "price": canonical_price(o.price),
+                                      "active": o.active})
+        for o in outcomes
+    ]
+    rank = outcome_rank(sport, market_key.split("|", 1)[0])
+    if rank is None:
+        states.sort(key=_by_id)
+        return tuple(states)
+    ranks = [rank.get(o.id, -1) for o in states]
+    # Providers mostly send the catalogue order already: then there is nothing to sort.
+    if -1 in ranks or ranks != sorted(ranks):
+        last = len(rank)
+        states.sort(key=lambda o: (rank.get(o.id, last), o.id))
+    return tuple(states)
+
+
+def _by_id(outcome: OutcomeState) -> str:
+    return outcome.id
+
+
+def canonical_price(price: Decimal | None) -> Decimal | None:
+    """A price in one form whatever its trailing zeros: ``1.8500`` and ``1.85`` agree.
+
+    MySQL's DECIMAL(10,4) gives back four places; the message may have had two. Both
+    sides go through this so a snapshot rebuilt from MySQL equals the one in memory.
+    """
+    if price is None:
+        return None
+    cached = _PRICES.get(price)
+    if cached is not None:
+        return cached
+    value = price.normalize()
+    if value == value.to_integral_value():  # 1E+1 -> 10, 2.0 -> 2
+        value = value.quantize(_ONE)
+    if len(_PRICES) < 100_000:  # prices repeat: odds move in small steps
+        _PRICES[price] = value
+    return value
+
+
+_ONE = Decimal(1)
+# Keyed by the Decimal, whose equality ignores trailing zeros: 2.10 and 2.1 share an
+# entry and both map to 2.1, which is exactly the point.
+_PRICES: dict[Decimal, Decimal] = {}

@@ -3,9 +3,10 @@
 Every provider format is turned into :class:`FeedMessage` by an adapter at the
 ingestion edge; nothing past the adapter sees a wire type. Models are frozen and
 forbid unknown fields. Prices are ``Decimal``; times are timezone-aware UTC.
-Stateless sport rules (which markets a sport has, score shapes) are checked when
-the envelope is built, so a message that exists is well-formed for its sport;
-stateful rules (transitions, staleness) belong to the processors.
+The model knows nothing of sports: stateless sport rules (which markets a sport has,
+score shapes) take the body types and are applied as an explicit step at each
+service's edge (:func:`shared.rules.checked`: ingestion's adapters, the processors'
+decode); stateful rules (transitions, staleness) belong to the processors.
 """
 
 from __future__ import annotations
@@ -250,11 +251,6 @@ class FeedMessage(_Frozen):
     def _consistent(self) -> FeedMessage:
         if self.body.kind != self.kind:
             raise ValueError(f"body is a {self.body.kind.value} body but kind is {self.kind.value}")
-        from shared.rules import rules_for  # rules import the model: import here, once
-
-        errors = rules_for(self.sport).check_message(self)
-        if errors:
-            raise ValueError("; ".join(errors))
         return self
 
 

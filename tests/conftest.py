@@ -9,7 +9,7 @@ from contextlib import ExitStack
 import pytest
 
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
-from tests.stack import StackEndpoints, container_endpoints, docker_engine_answers, local_endpoints
+from tests.support.stack import StackEndpoints, container_endpoints, docker_engine_answers, local_endpoints
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,8 @@ Snapshots are handed around in JSON form (``dict`` as ``EventSnapshot`` dumps it
 ``mode="json", exclude_none=True``): both readers only filter and re-serialise, so the
 Redis bytes are parsed with orjson and never go through the model again (processors
 validated them when they built them). Redis is a cache: when it is unreachable or
-lacks an event, the state is rebuilt from MySQL with the processors' own loader, so
-both paths produce the same snapshot.
+lacks an event, the state is rebuilt from MySQL with the loader the processors use too
+(:mod:`shared.storage.snapshots`), so both paths produce the same snapshot.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import Any
 
 import orjson
 
-from services.processors.storage_read import load_states
 from shared.cache import LiveCache
 from shared.enums import Sport
 from shared.storage.pool import Pool
+from shared.storage.snapshots import load_snapshots
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +89,11 @@ class SnapshotSource:
             return {}
         async with asyncio.timeout(MYSQL_TIMEOUT_S), self._pool.acquire() as conn:
             async with conn.cursor() as cur:
-                states = await load_states(cur, list(event_ids))
+                snapshots = await load_snapshots(cur, list(event_ids))
             # Plain reads still open a transaction (autocommit is off): end it, so the
             # pooled connection sees fresh data next time.
             await conn.commit()
         return {
-            event_id: state.snapshot().model_dump(mode="json", exclude_none=True)
-            for event_id, state in states.items()
+            event_id: snapshot.model_dump(mode="json", exclude_none=True)
+            for event_id, snapshot in snapshots.items()
         }

@@ -1,17 +1,12 @@
 """Stream processors: one Faust app per sport on a common core.
 
-``python -m services.processors <sport>`` (or ``python -m services.processors.<sport>``)
-runs the worker of one sport; ``python -m services.processors.rebuild`` rebuilds the
-Redis live state from MySQL. The layers, from pure to I/O:
+``python -m services.processors <sport>`` runs the worker of one sport;
+``python -m services.processors.rebuild`` rebuilds the Redis live state from MySQL.
+The layers, each a package (see ``docs/processors.md``):
 
-- :mod:`.state`, :mod:`.rules` (and each sport's module), :mod:`.decide`,
-  :mod:`.closing`, :mod:`.changes`: the event state and the decision for one message
-  (no I/O, driven directly by the unit tests);
-- :mod:`.plan`: a whole batch decided at once (duplicates, replays, versions) into the
-  rows one MySQL transaction writes;
-- :mod:`.storage` (with :mod:`.storage_read`, :mod:`.storage_write`, :mod:`.sqltext`):
-  locks and loads the batch's events and writes the plan in one transaction;
-  :mod:`shared.cache` and :mod:`.publisher` run after the commit;
-- :mod:`.pipeline` ties them together per batch; :mod:`.app`, :mod:`.runtime` and
-  :mod:`.worker` wire it into Faust. See ``docs/processors.md``.
+- :mod:`.domain`: pure — the event state, each sport's stateful rules, the decision for
+  one message and the plan of a whole batch (no I/O; driven directly by unit tests);
+- :mod:`.storage`: MySQL — one transaction per batch (lock, load, plan, write);
+- :mod:`.runtime`: the wiring — the batch pipeline (retries, after-commit Redis and
+  updates), the Faust app and worker, the pools, the publisher and the metrics.
 """

@@ -2,7 +2,7 @@
 
 import sys
 
-from services.processors.worker import main
+from services.processors.runtime.worker import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,9 +11,9 @@ import argparse
 import asyncio
 import sys
 
+from services.processors.domain.sport_rules import stateful_rules
 from services.processors.settings import ProcessorSettings
-from services.processors.storage import Store
-from services.processors.worker import stateful_rules
+from services.processors.storage.store import Store
 from shared.cache import open_cache
 from shared.enums import Sport
 from shared.storage.pool import create_pool

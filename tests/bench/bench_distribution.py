@@ -45,13 +45,13 @@ from shared.model import Competition, Competitor
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from shared.topics import Topics, create_topics, delete_topics
 from tests.bench.report import REPO, bench_dir, table, write_report
-from tests.integration.test_distribution_support import (
+from tests.support.distribution import (
     free_port,
     service_env,
     start_process,
     stop_process,
 )
-from tests.stack import local_endpoints
+from tests.support.stack import local_endpoints
 
 LATENCY_SAMPLE = 4
 GOALS = {"rest_rps": 10_000, "rest_p99_ms": 20.0, "ws_deliveries_per_s": 100_000,

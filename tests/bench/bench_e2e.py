@@ -6,7 +6,7 @@ What runs where (all on 127.0.0.1, bounded in count and time):
    services as their own processes (``python -m services.ingestion``, one ``python -m
    services.processors <sport>`` per sport of ``--sports`` (default: all four), ``python
    -m services.distribution``), started by the harness of the fault tests
-   (``tests/e2e/support.py``);
+   (``tests/support/platform.py``);
 2. a WebSocket client in a separate process (this module with ``receive``) subscribes
    to those sports and records when each delta arrives, by the delta's ``message_id``;
 3. fixtures for ``--events`` events are posted and applied; event ``n`` is of sport
@@ -42,16 +42,16 @@ from typing import Any
 import aiohttp
 from pydantic import SecretStr
 
-from services.processors.samples import MAIN_MARKET
 from shared.enums import Sport
 from shared.rules import rules_for
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from shared.topics import Topics, delete_topics
 from tests.bench.bench_memory import ProcessSampler, cpu_seconds, machine_busy_seconds, stack_pids
 from tests.bench.report import REPO, bench_dir, table, write_report
-from tests.e2e.support import Platform, Proc, Scope
-from tests.integration.test_processor_support import database
-from tests.stack import load_local_env, local_endpoints
+from tests.support.platform import Platform, Proc, Scope
+from tests.support.processors import database
+from tests.support.samples import MAIN_MARKET
+from tests.support.stack import load_local_env, local_endpoints
 
 GOALS = {"p99_ms": 100.0}
 SPORTS = [s.value for s in Sport]  # --sports: the choices and the default

@@ -39,7 +39,7 @@ from shared.topics import Topics, create_topics, delete_topics
 from tests.bench import loadgen
 from tests.bench.profiling import Profiler
 from tests.bench.report import REPO, bench_dir, table, write_report
-from tests.stack import load_local_env
+from tests.support.stack import load_local_env
 
 GOALS = {"single_rps": 10_000, "batched_mps": 50_000, "ratio_of_bare": 0.5}
 

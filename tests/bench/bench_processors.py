@@ -33,7 +33,6 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from services.processors.samples import Messages
 from shared.codec import encode_message, message_key
 from shared.enums import EventStatus, Sport
 from shared.model import FeedMessage
@@ -42,8 +41,9 @@ from shared.storage.migrate import apply_migrations, drop_database
 from shared.topics import Topics, create_topics, delete_topics
 from tests.bench.profiling import Profiler
 from tests.bench.report import REPO, table, write_report
-from tests.integration.test_processor_support import WorkerProcess, database, free_port, fresh
-from tests.stack import load_local_env, local_endpoints
+from tests.support.processors import WorkerProcess, database, free_port, fresh
+from tests.support.samples import Messages
+from tests.support.stack import load_local_env, local_endpoints
 
 GOALS = {"messages_per_s": 10_000, "p99_ms_at_half_load": 50}
 SPORT = Sport.FOOTBALL

@@ -1,7 +1,7 @@
 """The ceiling of a Faust worker here: the processor's agent shape with (almost) no work.
 
 ``python -m tests.bench.faust_ceiling --bootstrap B --topic T --count N --out F --work none|decode``
-runs a Faust app configured like a processor (:func:`services.processors.app.faust_settings`,
+runs a Faust app configured like a processor (:func:`services.processors.runtime.app.faust_settings`,
 the same ``noack_take`` batches, an ack per record, uvloop) on a topic that already holds
 ``N`` records, and writes one JSON object to ``--out`` when it has taken them all: records/s from the
 first batch to the last and the process's CPU time per record. ``--work none`` only takes
@@ -25,8 +25,8 @@ from typing import Any
 
 import faust
 
-from services.processors.app import faust_settings
-from services.processors.incoming import decode_record
+from services.processors.domain.incoming import decode_record
+from services.processors.runtime.app import faust_settings
 from services.processors.settings import ProcessorSettings
 from shared.enums import Sport
 from shared.runtime import install_uvloop

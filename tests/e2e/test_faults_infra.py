@@ -23,7 +23,15 @@ import pytest
 from shared.cache import open_cache
 from shared.enums import FINAL_EVENT_STATUSES, Sport
 from shared.settings import RedisSettings
-from tests.e2e.checks import (
+from tests.support.platform import (
+    REPO,
+    Load,
+    Platform,
+    PrivateStack,
+    Scope,
+    shared_private_stack,
+)
+from tests.support.platform_checks import (
     WsFollower,
     assert_accounted,
     assert_applied_once,
@@ -34,15 +42,7 @@ from tests.e2e.checks import (
     summary,
     wait_until,
 )
-from tests.e2e.support import (
-    REPO,
-    Load,
-    Platform,
-    PrivateStack,
-    Scope,
-    shared_private_stack,
-)
-from tests.integration.test_processor_support import database
+from tests.support.processors import database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

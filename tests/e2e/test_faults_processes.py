@@ -15,19 +15,19 @@ from pathlib import Path
 import pytest
 
 from shared.enums import Sport
-from tests.e2e.checks import (
+from tests.support.platform import (
+    Load,
+    Platform,
+    PrivateStack,
+    shared_private_stack,
+)
+from tests.support.platform_checks import (
     assert_accounted,
     assert_applied_once,
     finish_and_audit,
     mid_stream,
     summary,
     wait_until,
-)
-from tests.e2e.support import (
-    Load,
-    Platform,
-    PrivateStack,
-    shared_private_stack,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]

@@ -18,7 +18,7 @@ from shared.enums import EventStatus, MarketStatus, Sport
 from shared.live import LiveState, MarketState
 from shared.model import Clock, Score
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
-from tests.integration.test_distribution_support import (
+from tests.support.distribution import (
     REPO,
     T0,
     delta,

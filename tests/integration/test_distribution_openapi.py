@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
-from tests.integration.test_distribution_support import (
+from tests.support.distribution import (
     free_port,
     rest_dataset,
     seed_mysql,

@@ -16,7 +16,7 @@ import pytest
 from services.distribution.service import DistributionService
 from shared.enums import EventStatus, Sport
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
-from tests.integration.test_distribution_support import (
+from tests.support.distribution import (
     STATUS_CYCLE,
     T0,
     delta,

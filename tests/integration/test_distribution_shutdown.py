@@ -11,7 +11,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
-from tests.integration.test_distribution_support import (
+from tests.support.distribution import (
     free_port,
     get_json,
     seed_mysql,

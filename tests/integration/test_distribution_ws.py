@@ -9,7 +9,7 @@ import pytest
 from shared.enums import Sport
 from shared.live import MarketState
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
-from tests.integration.test_distribution_support import (
+from tests.support.distribution import (
     delta,
     market,
     publish,

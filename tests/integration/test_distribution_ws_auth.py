@@ -10,7 +10,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
-from tests.integration.test_distribution_support import (
+from tests.support.distribution import (
     running_service,
     seed_redis,
     service_settings,

@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed
 
 from services.distribution.ws.hub import Hub
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
-from tests.integration.test_distribution_support import (
+from tests.support.distribution import (
     delta,
     market,
     publish,

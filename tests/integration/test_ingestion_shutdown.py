@@ -20,7 +20,7 @@ import pytest
 from shared.enums import Sport
 from shared.settings import KafkaSettings
 from shared.topics import Topics
-from tests.integration.test_ingestion_service import consume, odds_doc
+from tests.support.ingestion import consume, odds_doc
 
 pytestmark = pytest.mark.integration
 

@@ -14,14 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from services.processors.samples import MAIN_MARKET, TOTALS, Messages
 from shared.cache import LiveCache, open_cache
 from shared.codec import RejectedRecord
 from shared.enums import EventStatus, MarketStatus, Sport
 from shared.live import EventDelta, EventSnapshot, apply_delta, event_key, live_index_key
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from shared.topics import Topics
-from tests.integration.test_processor_support import (
+from tests.support.processors import (
     REPO,
     Db,
     WorkerProcess,
@@ -31,6 +30,7 @@ from tests.integration.test_processor_support import (
     wait_until,
     worker_env,
 )
+from tests.support.samples import MAIN_MARKET, TOTALS, Messages
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

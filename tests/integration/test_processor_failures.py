@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from services.processors.samples import TOTALS, Messages
 from shared.cache import LiveCache, open_cache
 from shared.enums import EventStatus, Sport
 from shared.model import FeedMessage
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
-from tests.integration.test_processor_support import (
+from tests.support.processors import (
     Db,
     TcpProxy,
     WorkerProcess,
@@ -25,6 +24,7 @@ from tests.integration.test_processor_support import (
     produce,
     wait_until,
 )
+from tests.support.samples import TOTALS, Messages
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 Stack = tuple[KafkaSettings, MySQLSettings, RedisSettings]

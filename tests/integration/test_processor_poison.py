@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from services.processors.samples import Messages
 from shared.enums import Sport
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
-from tests.integration.test_processor_support import (
+from tests.support.processors import (
     Db,
     WorkerProcess,
     database,
@@ -30,6 +29,7 @@ from tests.integration.test_processor_support import (
     produce,
     wait_until,
 )
+from tests.support.samples import Messages
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 

@@ -22,15 +22,15 @@ import pytest
 from services.distribution.service import DistributionService
 from shared.enums import Sport
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
-from tests.integration.test_distribution_support import (
+from tests.support.distribution import (
     WsClient,
     get_json,
     running_service,
     service_settings,
     ws_client,
 )
-from tests.integration.test_ingestion_service import Running, running
-from tests.integration.test_processor_support import Db, WorkerProcess, database, wait_until
+from tests.support.ingestion import Running, running
+from tests.support.processors import Db, WorkerProcess, database, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 

@@ -30,7 +30,7 @@ from shared.storage.migrate import (
     discover,
     drop_database,
 )
-from tests.stack import REPO, StackEndpoints
+from tests.support.stack import REPO, StackEndpoints
 
 pytestmark = pytest.mark.integration
 

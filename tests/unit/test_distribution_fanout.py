@@ -11,7 +11,7 @@ from services.distribution.ws.outbox import Outbox
 from services.distribution.ws.ring import DeltaOut, DeltaRing
 from services.distribution.ws.subscriptions import Subscription, Subscriptions, View, normalise_markets
 from shared.enums import Sport
-from tests.unit.test_distribution_fakes import Clock, FakeSink, FakeSource, delta, market, snapshot_data
+from tests.support.distribution_fakes import Clock, FakeSink, FakeSource, delta, market, snapshot_data
 
 ONE_X_TWO = market("1x2", "2.1", "3.4", "3.6")
 TOTALS = market("totals|total=2.5", "1.9", "1.9")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.distribution.ws.outbox import DELTA, SNAPSHOT, Item, Outbox, Window
 from services.distribution.ws.ring import DeltaOut, DeltaRing
-from tests.unit.test_distribution_fakes import decode_frames, delta, market
+from tests.support.distribution_fakes import decode_frames, delta, market
 
 
 def out(event_id: str, version: int, home: str = "2.1") -> DeltaOut:

@@ -29,7 +29,7 @@ from services.distribution.rest.views import (
 )
 from services.distribution.settings import DistributionSettings
 from shared.enums import EventStatus, Sport
-from tests.unit.test_distribution_fakes import market, snapshot_data
+from tests.support.distribution_fakes import market, snapshot_data
 
 T = datetime(2026, 5, 1, 18, 0, tzinfo=UTC)
 

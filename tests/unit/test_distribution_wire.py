@@ -22,7 +22,7 @@ from services.distribution.ws.protocol import (
 from shared.enums import EventStatus, SettlementResult
 from shared.live import AppliedSettlement, EventSnapshot, apply_delta
 from shared.markets import OutcomeSettlement
-from tests.unit.test_distribution_fakes import decode_frames, delta, market, snapshot_data
+from tests.support.distribution_fakes import decode_frames, delta, market, snapshot_data
 
 
 @pytest.mark.parametrize("size", [2, 125, 126, 127, 65535, 65536, 70000])

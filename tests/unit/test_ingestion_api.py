@@ -9,14 +9,14 @@ from typing import Any
 
 from services.ingestion.ratelimit import RateLimiter, RateSpec
 from shared.codec import decode_message
-from tests.unit.ingestion_client import (
+from tests.support.ingestion_client import (
     ACME_KEY,
     AUTH,
     BETA_KEY,
     JSON_HEADERS,
     harness,
 )
-from tests.unit.ingestion_fakes import FakeProducer, odds_message
+from tests.support.ingestion_fakes import FakeProducer, odds_message
 
 REJECTED = "unit.rejected"
 FOOTBALL = "unit.football.feed"

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.ingestion.context import Adapters
-from tests.unit.ingestion_client import AUTH, Harness, harness
-from tests.unit.ingestion_fakes import odds_message
+from tests.support.ingestion_client import AUTH, Harness, harness
+from tests.support.ingestion_fakes import odds_message
 
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

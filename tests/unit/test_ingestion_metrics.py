@@ -7,8 +7,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from services.ingestion.errors import ReasonClass
 from services.ingestion.metrics import IngestionMetrics
 from services.ingestion.ratelimit import RateLimiter, RateSpec
-from tests.unit.ingestion_client import AUTH, JSON_HEADERS, harness
-from tests.unit.ingestion_fakes import FakeProducer, odds_message
+from tests.support.ingestion_client import AUTH, JSON_HEADERS, harness
+from tests.support.ingestion_fakes import FakeProducer, odds_message
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

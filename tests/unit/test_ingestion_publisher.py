@@ -9,8 +9,8 @@ from aiokafka.errors import OutOfOrderSequenceNumber
 
 from services.ingestion.metrics import IngestionMetrics
 from services.ingestion.publisher import KafkaPublisher
-from tests.unit.ingestion_client import make_settings
-from tests.unit.ingestion_fakes import FakeMeta, FakeProducer
+from tests.support.ingestion_client import make_settings
+from tests.support.ingestion_fakes import FakeMeta, FakeProducer
 
 
 class OutOfStepProducer(FakeProducer):

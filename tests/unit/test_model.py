@@ -17,7 +17,8 @@ from shared.enums import (
 )
 from shared.markets import Market, market_key, normalise_market_key, parse_market_key
 from shared.model import FeedMessage, OddsBody, content_message_id
-from tests.unit.factories import T0, message, odds
+from shared.rules import RuleViolation
+from tests.support.factories import T0, message, odds
 
 
 def test_price_of_one_is_refused() -> None:
@@ -166,6 +167,6 @@ def test_time_without_utc_form_is_a_validation_error() -> None:
         message("football", "alive", {}, provider_ts="0001-01-01T00:00:00+01:00")
 
 
-def test_huge_specifier_is_a_validation_error() -> None:
-    with pytest.raises(ValidationError, match="out of range"):
+def test_huge_specifier_is_refused_by_the_rules() -> None:
+    with pytest.raises(RuleViolation, match="out of range"):
         odds("football", {"market_key": "totals|total=" + "9" * 60 + ".5", "status": "deactivated"})

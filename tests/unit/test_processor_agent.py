@@ -14,18 +14,18 @@ from typing import Any
 
 import pytest
 
-from services.processors.app import build_app
-from services.processors.incoming import Incoming
-from services.processors.metrics import Metrics
-from services.processors.pipeline import BatchProcessor, CacheSync
-from services.processors.plan import BatchPlan
-from services.processors.rules import StatefulRules
-from services.processors.samples import Messages
+from services.processors.domain.incoming import Incoming
+from services.processors.domain.plan import BatchPlan
+from services.processors.domain.rules import StatefulRules
+from services.processors.runtime.app import build_app
+from services.processors.runtime.metrics import Metrics
+from services.processors.runtime.pipeline import BatchProcessor, CacheSync
 from services.processors.settings import ProcessorSettings
 from shared.codec import encode_message
 from shared.enums import Disposition, Sport
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
-from tests.unit.test_processor_fakes import FakeCache, FakePublisher, FakeStore
+from tests.support.processor_fakes import FakeCache, FakePublisher, FakeStore
+from tests.support.samples import Messages
 
 
 class GatedStore(FakeStore):

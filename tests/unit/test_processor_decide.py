@@ -6,38 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.processors.decide import Decision, decide, suspend_silent
-from services.processors.rules import StatefulRules
-from services.processors.samples import Messages
-from services.processors.state import EventState
+from services.processors.domain.decide import Decision, decide, suspend_silent
+from services.processors.domain.state import EventState
 from shared.enums import Disposition, EventStatus, MarketStatus, Sport
 from shared.live import EventSnapshot, apply_delta
-from shared.model import FeedMessage
-
-NOW = datetime(2026, 5, 1, 13, 0, tzinfo=UTC)
-EARLIER = datetime(2026, 5, 1, 11, 0, tzinfo=UTC)
-RULES = StatefulRules(Sport.FOOTBALL)
-TOTALS = "totals|total=2.5"
+from tests.support.decisions import NOW, RULES, TOTALS, applied, build
+from tests.support.samples import Messages
 
 
 @pytest.fixture
 def msgs() -> Messages:
     return Messages(Sport.FOOTBALL)
-
-
-def applied(state: EventState | None, msg: FeedMessage) -> EventState:
-    decision = decide(state, msg, RULES, NOW)
-    assert decision.disposition is Disposition.APPLIED, decision.reason
-    assert decision.state is not None
-    return decision.state
-
-
-def build(msgs: Messages, *messages: FeedMessage, event: str = "e1") -> EventState:
-    # The fixture is built after the messages (arguments first): date it before them.
-    state = applied(None, msgs.fixture(event, at=EARLIER))
-    for msg in messages:
-        state = applied(state, msg)
-    return state
 
 
 def status(state: EventState, key: str) -> MarketStatus:

@@ -8,21 +8,15 @@ from datetime import UTC, datetime, timedelta
 import aiomysql
 import pytest
 
-from services.processors.incoming import Incoming, decode_record
-from services.processors.metrics import Metrics
-from services.processors.pipeline import BatchProcessor, CacheSync
-from services.processors.rules import StatefulRules
-from services.processors.samples import Messages
-from shared.codec import encode_message
+from services.processors.domain.rules import StatefulRules
+from services.processors.runtime.metrics import Metrics
+from services.processors.runtime.pipeline import BatchProcessor, CacheSync
 from shared.enums import Disposition, MarketStatus, Sport
-from shared.model import FeedMessage
-from tests.unit.test_processor_fakes import FakeCache, FakePublisher, FakeStore
+from tests.support.decisions import records
+from tests.support.processor_fakes import FakeCache, FakePublisher, FakeStore
+from tests.support.samples import Messages
 
 NOW = datetime(2026, 5, 1, 13, 0, tzinfo=UTC)
-
-
-def records(*messages: FeedMessage, start: int = 0) -> list[Incoming]:
-    return [decode_record(encode_message(m), 0, start + i, None) for i, m in enumerate(messages)]
 
 
 @pytest.fixture
@@ -143,7 +137,7 @@ async def test_metrics_count_dispositions_and_batches(parts: Parts) -> None:
     (aiomysql.OperationalError(1644, "poison name refused"), "message"),
 ])
 def test_failed_transactions_are_classified(exc: BaseException, failure: str) -> None:
-    from services.processors.storage import classify
+    from services.processors.storage.store import classify
 
     assert classify(exc) == failure
 

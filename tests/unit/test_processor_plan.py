@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from services.processors.incoming import Incoming, decode_record
-from services.processors.plan import BatchPlan, LedgerKey, plan_batch
-from services.processors.rules import StatefulRules
-from services.processors.samples import Messages
-from services.processors.state import EventState
-from shared.codec import encode_message
 from shared.enums import Disposition, MarketStatus, Sport
 from shared.live import EventSnapshot, apply_delta
-from shared.model import FeedMessage
-
-NOW = datetime(2026, 5, 1, 13, 0, tzinfo=UTC)
-RULES = StatefulRules(Sport.FOOTBALL)
-
-
-def records(*messages: FeedMessage | bytes, start: int = 0) -> list[Incoming]:
-    return [
-        decode_record(m if isinstance(m, bytes) else encode_message(m), 0, start + i, None)
-        for i, m in enumerate(messages)
-    ]
-
-
-def plan(
-    items: list[Incoming], states: dict[str, EventState | None] | None = None,
-    ledger: dict[str, LedgerKey] | None = None,
-) -> BatchPlan:
-    events = {i.event_id for i in items if i.event_id}
-    known = {e: None for e in events} | (states or {})
-    return plan_batch(items, known, ledger or {}, RULES, NOW)
-
-
-def dispositions(p: BatchPlan) -> list[str]:
-    return [r.disposition.value for r in p.ledger]
+from tests.support.decisions import dispositions, plan, records
+from tests.support.samples import Messages
 
 
 def test_versions_rise_by_one_per_applied_message_within_a_batch() -> None:

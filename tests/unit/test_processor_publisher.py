@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaTimeoutError, OutOfOrderSequenceNumber
 
-from services.processors.publisher import Publisher
+from services.processors.runtime.publisher import Publisher
 from shared.enums import MessageKind, Sport
 from shared.live import EventDelta
 from shared.topics import Topics

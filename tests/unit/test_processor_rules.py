@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.processors.decide import decide
-from services.processors.samples import Messages
-from services.processors.state import EventState
-from services.processors.worker import stateful_rules
+from services.processors.domain.decide import decide
+from services.processors.domain.sport_rules import stateful_rules
+from services.processors.domain.state import EventState
 from shared.enums import Disposition, EventStatus, Sport
 from shared.model import FeedMessage
+from tests.support.samples import Messages
 
 NOW = datetime(2026, 5, 1, 13, 0, tzinfo=UTC)
 

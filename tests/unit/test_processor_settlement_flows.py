@@ -9,23 +9,15 @@ not in force says so instead of inventing a state. The same questions for cancel
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from services.processors.decide import Decision, decide
-from services.processors.rules import StatefulRules
-from services.processors.samples import Messages
-from services.processors.state import EventState
+from services.processors.domain.decide import Decision, decide
+from services.processors.domain.state import EventState
 from shared.enums import Disposition, MarketStatus, Resolution, Sport
 from shared.live import EventSnapshot, apply_delta
 from shared.model import FeedMessage
-from tests.unit.test_processor_plan import dispositions, plan, records
-
-NOW = datetime(2026, 5, 1, 13, 0, tzinfo=UTC)
-EARLIER = datetime(2026, 5, 1, 11, 0, tzinfo=UTC)
-RULES = StatefulRules(Sport.FOOTBALL)
-TOTALS = "totals|total=2.5"
+from tests.support.decisions import EARLIER, NOW, RULES, TOTALS, dispositions, plan, records
+from tests.support.samples import Messages
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.processors.sqltext import escape_string, literal, quote, statements
+from services.processors.storage.sqltext import escape_string, literal, quote, statements
 from shared.enums import MarketStatus
 
 

@@ -30,7 +30,7 @@ from shared.model import (
     SettlementBody,
     content_message_id,
 )
-from shared.rules import SportRules, rules_for
+from shared.rules import RuleViolation, SportRules, checked, rules_for
 from shared.rules.base import VOID_FACTORS
 
 # Validated with a placeholder, then replaced by the content hash of the valid message.
@@ -80,13 +80,19 @@ def build_message(
         "received_at": received_at,
     }
     try:
-        message = FeedMessage.model_validate(full)
+        message = checked(FeedMessage.model_validate(full))
+    except RuleViolation as exc:
+        # A sport rule (applied once the message is well-formed): name the part at fault.
+        ids = readable_ids(data)
+        path = join(prefix, rule_field(data) or "")
+        return Refusal(reason=f"{path}: {exc}" if path else str(exc), field=path or None,
+                       index=index, **ids)
     except ValidationError as exc:
         ids = readable_ids(data)  # read only for a refusal: this is the hot path
         refusal = refusal_from_validation(exc, prefix=prefix, index=index, **ids)
         first = exc.errors(include_url=False)[0]
         if first["loc"] == ():
-            # A model-level error: the kind check or a sport rule. Name the part at fault.
+            # A model-level error (the body's kind against the envelope's): name the part.
             where = rule_field(data)
             if where:
                 path = join(prefix, where)

@@ -17,10 +17,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Protocol
 
-from services.processors.incoming import Envelope, Incoming
-from services.processors.metrics import Metrics
-from services.processors.plan import BatchPlan
-from services.processors.storage import classify
+from services.processors.domain.incoming import Envelope, Incoming
+from services.processors.domain.plan import BatchPlan
+from services.processors.runtime.metrics import Metrics
+from services.processors.storage.store import classify
 from shared.codec import RejectedRecord
 from shared.live import EventDelta, EventSnapshot
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from services.processors.changes import CancellationRow, OddsRow, RowMark, SettlementRow
-from services.processors.decide import Decision, decide
-from services.processors.incoming import Incoming
-from services.processors.rules import StatefulRules
-from services.processors.state import EventState
+from services.processors.domain.changes import CancellationRow, OddsRow, RowMark, SettlementRow
+from services.processors.domain.decide import Decision, decide
+from services.processors.domain.incoming import Incoming
+from services.processors.domain.rules import StatefulRules
+from services.processors.domain.state import EventState
 from shared.codec import RejectedRecord, payload_text
 from shared.enums import Disposition, MessageKind, Sport
 from shared.live import EventDelta

@@ -25,8 +25,8 @@ from feedgen.ledger import audit_run
 from feedgen.record import SendRecord, read_meta, read_records
 from shared.enums import Sport
 from shared.settings import MySQLSettings
-from tests.e2e.support import PROVIDER, REPO, Platform, Proc, Scope
-from tests.integration.test_processor_support import database
+from tests.support.platform import PROVIDER, REPO, Platform, Proc, Scope
+from tests.support.processors import database
 
 # --- waiting and checking ----------------------------------------------------------------------
 

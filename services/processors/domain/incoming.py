@@ -12,6 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 from shared.codec import decode_message
 from shared.enums import MessageKind
 from shared.model import FeedMessage, UtcDatetime
+from shared.rules import RuleViolation
 
 REASON_LIMIT = 1000
 _TIME = TypeAdapter(UtcDatetime)
@@ -68,6 +69,8 @@ def decode_record(raw: bytes, partition: int, offset: int, timestamp: float | No
             f"{'.'.join(str(p) for p in e['loc']) or '(message)'}: {e['msg']}"
             for e in exc.errors(include_url=False)[:5]
         )
+    except RuleViolation as exc:
+        error = f"invalid message: {exc}"
     except ValueError as exc:  # not UTF-8, not JSON
         error = f"undecodable record: {exc}"
     else:

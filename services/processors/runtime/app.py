@@ -18,9 +18,9 @@ from typing import Any
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from services.processors.incoming import decode_record
-from services.processors.metrics import Metrics
-from services.processors.runtime import Runtime
+from services.processors.domain.incoming import decode_record
+from services.processors.runtime.metrics import Metrics
+from services.processors.runtime.resources import Runtime
 from services.processors.settings import ProcessorSettings
 from shared.enums import Sport
 from shared.topics import Topics

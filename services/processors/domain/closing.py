@@ -20,7 +20,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from services.processors.changes import (
+from services.processors.domain.changes import (
     CancellationRow,
     Change,
     Refused,
@@ -29,8 +29,8 @@ from services.processors.changes import (
     history_rows,
     with_status,
 )
-from services.processors.rules import StatefulRules
-from services.processors.state import EventState, MarketEntry, VoidTerms
+from services.processors.domain.rules import StatefulRules
+from services.processors.domain.state import EventState, MarketEntry, VoidTerms
 from shared.enums import (
     FINAL_MARKET_STATUSES,
     RESULT_RESOLUTIONS,

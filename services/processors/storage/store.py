@@ -17,13 +17,13 @@ from typing import Any, Literal
 
 import aiomysql
 
-from services.processors.decide import suspend_silent
-from services.processors.incoming import Incoming
-from services.processors.plan import BatchPlan, LedgerKey, plan_batch
-from services.processors.rules import StatefulRules
-from services.processors.state import EventState
-from services.processors.storage_read import fill_closing_details, load_states
-from services.processors.storage_write import write_plan
+from services.processors.domain.decide import suspend_silent
+from services.processors.domain.incoming import Incoming
+from services.processors.domain.plan import BatchPlan, LedgerKey, plan_batch
+from services.processors.domain.rules import StatefulRules
+from services.processors.domain.state import EventState
+from services.processors.storage.read import fill_closing_details, load_states
+from services.processors.storage.write import write_plan
 from shared.enums import MessageKind, Sport
 from shared.live import EventSnapshot
 from shared.storage.pool import Pool, from_db_datetime, to_db_datetime

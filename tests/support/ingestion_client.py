@@ -15,7 +15,7 @@ from services.ingestion.context import Adapters, AppContext
 from services.ingestion.ratelimit import RateLimiter
 from services.ingestion.settings import IngestionSettings
 from shared.settings import KafkaSettings
-from tests.unit.ingestion_fakes import FakeProducer, fake_adapters
+from tests.support.ingestion_fakes import FakeProducer, fake_adapters
 
 ACME_KEY = "acme-key-0123456789abcdef"
 BETA_KEY = "beta-key-0123456789abcdef"  # may post XML only

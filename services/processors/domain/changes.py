@@ -7,9 +7,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
-from services.processors.state import MarketEntry, VoidTerms, construct
+from services.processors.domain.state import MarketEntry, VoidTerms
 from shared.enums import EventStatus, MarketStatus, Resolution, SettlementResult
-from shared.live import AppliedSettlement, FixtureState, LiveState, MarketState, RefusedMarket
+from shared.live import (
+    AppliedSettlement,
+    FixtureState,
+    LiveState,
+    MarketState,
+    RefusedMarket,
+    construct,
+)
 from shared.markets import OutcomeSettlement
 
 

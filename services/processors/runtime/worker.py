@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib
 import logging
 
 import faust
 
-from services.processors.app import build_app
-from services.processors.metrics import Metrics
-from services.processors.rules import StatefulRules
-from services.processors.runtime import ProcessorRuntime
+from services.processors.domain.sport_rules import stateful_rules
+from services.processors.runtime.app import build_app
+from services.processors.runtime.metrics import Metrics
+from services.processors.runtime.resources import ProcessorRuntime
 from services.processors.settings import ProcessorSettings
 from shared.enums import Sport
 from shared.runtime import install_uvloop
-
-
-def stateful_rules(sport: Sport) -> StatefulRules:
-    """The stateful rules of a sport, defined in its own module (``services.processors.<sport>``)."""
-    module = importlib.import_module(f"services.processors.{sport.value}")
-    rules: StatefulRules = module.RULES
-    return rules
 
 
 def run(sport: Sport, settings: ProcessorSettings) -> int:

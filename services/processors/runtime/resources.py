@@ -17,12 +17,12 @@ from typing import Protocol
 
 from mode import Service
 
-from services.processors.metrics import Metrics
-from services.processors.pipeline import BatchProcessor, CacheSync
-from services.processors.publisher import open_publisher
-from services.processors.rules import StatefulRules
+from services.processors.domain.rules import StatefulRules
+from services.processors.runtime.metrics import Metrics
+from services.processors.runtime.pipeline import BatchProcessor, CacheSync
+from services.processors.runtime.publisher import open_publisher
 from services.processors.settings import ProcessorSettings
-from services.processors.storage import Store
+from services.processors.storage.store import Store
 from shared.cache import LiveCache, open_cache
 from shared.runtime import quiet_repeated_logs
 from shared.storage.pool import create_pool

@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.model import FeedMessage
+from shared.rules import checked
 
 T0 = datetime(2026, 5, 1, 18, 0, tzinfo=UTC)
 
 
 def message(sport: str, kind: str, body: dict[str, Any], **envelope: Any) -> FeedMessage:
-    """Validate a canonical message from plain data, with sensible envelope defaults."""
+    """Validate a canonical message from plain data, with sensible envelope defaults, and
+    apply its sport's rules (raises ``ValidationError`` or ``RuleViolation``)."""
     data: dict[str, Any] = {
         "message_id": "m-1",
         "provider": "acme",
@@ -23,7 +25,7 @@ def message(sport: str, kind: str, body: dict[str, Any], **envelope: Any) -> Fee
         "body": body,
     }
     data.update(envelope)
-    return FeedMessage.model_validate(data)
+    return checked(FeedMessage.model_validate(data))
 
 
 def odds(sport: str, *markets: dict[str, Any]) -> FeedMessage:

@@ -1,33 +1,31 @@
-"""Loading event state from MySQL: the rows of many events in one query per table."""
+"""Loading events from MySQL as snapshots: the rows of many events, one query per table.
+
+The processors rebuild their in-memory state from this (after a restart, a cache miss)
+and distribution serves a snapshot from it when Redis has none; one loader means both
+build the same snapshot, and the same as the worker wrote to Redis (outcomes ordered and
+prices spelled by :func:`shared.live.ordered_outcomes` and ``canonical_price``).
+"""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.processors.state import (
-    EventState,
-    MarketEntry,
-    VoidTerms,
+from shared.enums import EventStatus, MarketStatus, Resolution, Sport
+from shared.live import (
+    EventSnapshot,
+    FixtureState,
+    LiveState,
+    MarketState,
+    OutcomeState,
     canonical_price,
     construct,
     ordered_outcomes,
 )
-from shared.enums import (
-    FINAL_MARKET_STATUSES,
-    RESULT_RESOLUTIONS,
-    EventStatus,
-    MarketStatus,
-    Resolution,
-    SettlementResult,
-    Sport,
-)
-from shared.live import FixtureState, LiveState, MarketState, OutcomeState
-from shared.markets import OutcomeSettlement
 from shared.model import Clock, Competition, Competitor, GamePoints, PeriodScore, Score
 from shared.storage.pool import from_db_datetime
 
@@ -42,13 +40,52 @@ EVENT_FROM = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class StoredMarket:
+    """A market as MySQL has it: its published state and who priced it."""
+
+    state: MarketState
+    provider: str
+    status_before_final: MarketStatus | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as MySQL has it: everything its snapshot shows, and what the processors
+    also track (the provider, the staleness watermark, each market's provider)."""
+
+    event_id: str
+    sport: Sport
+    version: int
+    status: EventStatus
+    fixture: FixtureState
+    live: LiveState | None
+    markets: dict[str, StoredMarket]
+    provider: str
+    last_provider_ts: datetime
+    updated_at: datetime | None
+
+    def snapshot(self) -> EventSnapshot:
+        """The snapshot clients see of this event."""
+        return EventSnapshot(
+            event_id=self.event_id,
+            sport=self.sport,
+            version=self.version,
+            status=self.status,
+            fixture=self.fixture,
+            live=self.live,
+            markets={key: market.state for key, market in self.markets.items()},
+            updated_at=self.updated_at,
+        )
+
+
 def placeholders(count: int) -> str:
     """``%s, %s, ...`` for an IN list."""
     return ", ".join(["%s"] * count)
 
 
 async def fetch_in(cur: Any, sql: str, ids: Sequence[Any], chunk: int = 1000) -> list[Any]:
-    """Run ``sql`` (with ``{in}`` for the IN list) over ``ids`` in chunks."""
+    """Run ``sql`` (with ``{in}`` for the IN list) over ``ids`` in chunks, parameters bound."""
     rows: list[Any] = []
     for start in range(0, len(ids), chunk):
         part = ids[start : start + chunk]
@@ -57,12 +94,9 @@ async def fetch_in(cur: Any, sql: str, ids: Sequence[Any], chunk: int = 1000) ->
     return rows
 
 
-def _utc(value: datetime | None) -> datetime | None:
+def utc(value: datetime | None) -> datetime | None:
+    """A naive UTC value read from MySQL as an aware one (None stays None)."""
     return from_db_datetime(value) if value is not None else None
-
-
-def _competitor(cid: str, name: str | None) -> Competitor:
-    return Competitor(id=cid, name=name or cid)
 
 
 def _live(row: Sequence[Any]) -> LiveState:
@@ -79,16 +113,16 @@ def _live(row: Sequence[Any]) -> LiveState:
         ),
         game=GamePoints.model_validate(json.loads(game)) if game else None,
         server=server,
-        provider_ts=_utc(ts),
+        provider_ts=utc(ts),
     )
 
 
-async def load_states(cur: Any, event_ids: Sequence[str]) -> dict[str, EventState]:
-    """The full state of the given events that exist (absent ids are unknown events)."""
+async def load_events(cur: Any, event_ids: Sequence[str]) -> dict[str, StoredEvent]:
+    """The given events that exist (absent ids are unknown events), in full."""
     if not event_ids:
         return {}
-    ids = list(event_ids)
-    events = await fetch_in(cur, f"SELECT {EVENT_COLUMNS}{EVENT_FROM} WHERE e.id IN ({{in}})", ids)
+    events = await fetch_in(
+        cur, f"SELECT {EVENT_COLUMNS}{EVENT_FROM} WHERE e.id IN ({{in}})", list(event_ids))
     if not events:
         return {}
     found = [row[0] for row in events]
@@ -118,7 +152,7 @@ async def load_states(cur: Any, event_ids: Sequence[str]) -> dict[str, EventStat
                                      "active": bool(active)})
         )
     sports = {row[0]: Sport(row[1]) for row in events}
-    by_event: dict[str, dict[str, MarketEntry]] = defaultdict(dict)
+    by_event: dict[str, dict[str, StoredMarket]] = defaultdict(dict)
     for event_id, key, status, producer, provider, reason, ts, resolution, before in markets:
         state = construct(MarketState, {
             "market_key": key,
@@ -126,10 +160,10 @@ async def load_states(cur: Any, event_ids: Sequence[str]) -> dict[str, EventStat
             "outcomes": ordered_outcomes(sports[event_id], key, by_market.get((event_id, key), ())),
             "status_reason": reason,
             "producer": producer,
-            "provider_ts": _utc(ts),
+            "provider_ts": utc(ts),
             "resolution": Resolution(resolution) if resolution else None,
         })
-        by_event[event_id][key] = MarketEntry(
+        by_event[event_id][key] = StoredMarket(
             state, provider, MarketStatus(before) if before else None
         )
     live_by_event = {row[0]: _live(row) for row in lives}
@@ -137,83 +171,33 @@ async def load_states(cur: Any, event_ids: Sequence[str]) -> dict[str, EventStat
 
 
 def _event(
-    row: Sequence[Any], live: LiveState | None, markets: dict[str, MarketEntry]
-) -> EventState:
+    row: Sequence[Any], live: LiveState | None, markets: dict[str, StoredMarket]
+) -> StoredEvent:
     (event_id, sport, competition_id, home_id, away_id, start, status, best_of, provider,
      last_ts, version, updated_at, c_name, c_country, c_season, h_name, a_name) = row
     fixture = FixtureState(
         competition=Competition(
             id=competition_id, name=c_name or competition_id, country=c_country, season=c_season
         ),
-        start_time=_utc(start),
-        home=_competitor(home_id, h_name),
-        away=_competitor(away_id, a_name),
+        start_time=utc(start),
+        home=Competitor(id=home_id, name=h_name or home_id),
+        away=Competitor(id=away_id, name=a_name or away_id),
         best_of=best_of,
     )
-    return EventState(
+    return StoredEvent(
         event_id=event_id,
         sport=Sport(sport),
         version=int(version),
-        last_provider_ts=from_db_datetime(last_ts),
-        provider=provider,
         status=EventStatus(status),
         fixture=fixture,
         live=live,
         markets=markets,
-        updated_at=_utc(updated_at),
+        provider=provider,
+        last_provider_ts=from_db_datetime(last_ts),
+        updated_at=utc(updated_at),
     )
 
 
-async def fill_closing_details(cur: Any, state: EventState) -> EventState:
-    """The state with what closing messages need of each closed market filled in.
-
-    What is in force (the results of a settled market, the terms of a cancelled one) tells
-    a confirmation or a correction from a re-send; the status before closing is what a
-    rollback restores. The worker keeps both in memory for markets it closes itself; for
-    markets loaded from MySQL they are read here, only for events that a batch settles,
-    cancels or rolls back. Markets closed before ``status_before_final`` was stored take
-    the newest open status of their odds history (every status change writes a row).
-    """
-    wanted = [e for e in state.markets.values() if e.needs_closing_details()]
-    if not wanted:
-        return state
-    keys = [e.state.market_key for e in wanted]
-    results: dict[str, list[OutcomeSettlement]] = defaultdict(list)
-    voids: dict[str, VoidTerms] = {}
-    await cur.execute(
-        "SELECT market_key, outcome_id, result, void_factor, dead_heat_factor FROM settlements"
-        f" WHERE event_id = %s AND market_key IN ({placeholders(len(keys))})"
-        " AND rolled_back_at IS NULL AND superseded_at IS NULL ORDER BY id",
-        (state.event_id, *keys),
-    )
-    for key, outcome_id, result, void_factor, dead_heat in await cur.fetchall():
-        results[key].append(OutcomeSettlement(
-            outcome_id=outcome_id, result=SettlementResult(result), void_factor=void_factor,
-            dead_heat_factor=dead_heat,
-        ))
-    await cur.execute(
-        "SELECT market_key, void_reason, start_time, end_time FROM cancellations"
-        f" WHERE event_id = %s AND market_key IN ({placeholders(len(keys))})"
-        " AND rolled_back_at IS NULL AND superseded_at IS NULL ORDER BY id",
-        (state.event_id, *keys),
-    )
-    for key, reason, start, end in await cur.fetchall():
-        voids[key] = VoidTerms(reason, _utc(start), _utc(end))
-    markets = dict(state.markets)
-    for entry in wanted:
-        key = entry.state.market_key
-        before = entry.status_before_final
-        if before is None and entry.status in FINAL_MARKET_STATUSES:
-            await cur.execute(
-                "SELECT market_status FROM odds_history WHERE event_id = %s AND market_key = %s"
-                " AND market_status NOT IN ('settled', 'cancelled') ORDER BY id DESC LIMIT 1",
-                (state.event_id, key),
-            )
-            row = await cur.fetchone()
-            before = MarketStatus(row[0]) if row else None
-        markets[key] = entry._replace(
-            status_before_final=before,
-            results=tuple(results[key]) if entry.resolution in RESULT_RESOLUTIONS else None,
-            void=voids.get(key) if entry.resolution is Resolution.VOID else None,
-        )
-    return replace(state, markets=markets)
+async def load_snapshots(cur: Any, event_ids: Sequence[str]) -> dict[str, EventSnapshot]:
+    """The snapshots of the given events that exist."""
+    return {e: stored.snapshot() for e, stored in (await load_events(cur, event_ids)).items()}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.processors.changes import (
+from services.processors.domain.changes import (
     CancellationRow,
     Change,
     LivenessMark,
@@ -23,9 +23,9 @@ from services.processors.changes import (
     history_rows,
     with_status,
 )
-from services.processors.closing import cancel_change, rollback_change, settlement_change
-from services.processors.rules import StatefulRules
-from services.processors.state import EventState, MarketEntry, construct, ordered_outcomes
+from services.processors.domain.closing import cancel_change, rollback_change, settlement_change
+from services.processors.domain.rules import StatefulRules
+from services.processors.domain.state import EventState, MarketEntry
 from shared.enums import (
     FINAL_MARKET_STATUSES,
     OPEN_MARKET_STATUSES,
@@ -36,7 +36,15 @@ from shared.enums import (
     event_transition_error,
     market_transition_error,
 )
-from shared.live import EventDelta, FixtureState, LiveState, MarketState, RefusedMarket
+from shared.live import (
+    EventDelta,
+    FixtureState,
+    LiveState,
+    MarketState,
+    RefusedMarket,
+    construct,
+    ordered_outcomes,
+)
 from shared.markets import Market
 from shared.model import (
     AliveBody,

@@ -1,6 +1,6 @@
 """In-memory stand-ins for the processor's storage, Redis and Kafka (no tests here).
 
-:class:`FakeStore` runs the real pure layer (:func:`~services.processors.plan.plan_batch`)
+:class:`FakeStore` runs the real pure layer (:func:`~services.processors.domain.plan.plan_batch`)
 over dictionaries, so tests through it exercise the real decisions; only the
 transaction is imaginary. Failures are injected per call.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from services.processors.decide import suspend_silent
-from services.processors.incoming import Incoming
-from services.processors.plan import BatchPlan, LedgerKey, plan_batch
-from services.processors.rules import StatefulRules
-from services.processors.state import EventState
+from services.processors.domain.decide import suspend_silent
+from services.processors.domain.incoming import Incoming
+from services.processors.domain.plan import BatchPlan, LedgerKey, plan_batch
+from services.processors.domain.rules import StatefulRules
+from services.processors.domain.state import EventState
 from shared.codec import RejectedRecord
 from shared.live import EventDelta, EventSnapshot
 

@@ -10,7 +10,7 @@ may move from one message to the next (the sport modules subclass
 
 from __future__ import annotations
 
-from services.processors.state import EventState
+from services.processors.domain.state import EventState
 from shared.enums import Sport
 from shared.live import LiveState
 from shared.markets import MarketSettlement

@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LOCAL_ENV = Path(os.environ.get("SPORTSFEED_DATA_DIR", REPO / ".data")) / "local.env"
 
 

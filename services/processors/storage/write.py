@@ -12,9 +12,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from services.processors.changes import RowMark
-from services.processors.plan import BatchPlan
-from services.processors.sqltext import (
+from services.processors.domain.changes import RowMark
+from services.processors.domain.plan import BatchPlan
+from services.processors.domain.state import EventState
+from services.processors.storage.sqltext import (
     literal,
     quote,
     rows_sql,
@@ -22,7 +23,6 @@ from services.processors.sqltext import (
     statements,
     time_literal,
 )
-from services.processors.state import EventState
 from shared.enums import FINAL_MARKET_STATUSES
 from shared.live import LiveState
 

@@ -1,0 +1,1 @@
+"""The processors' wiring: the batch pipeline, Faust, the pools, Kafka and metrics."""
