@@ -1,0 +1,1 @@
+"""Helpers the tests share (never a module named ``test_*``)."""
