@@ -12,13 +12,16 @@ What comes from where:
   their Cython log-likelihood and gradient, their SLSQP fit through scipy, and the time
   weights (``dixon_coles_weights``). Fitting three Premier League seasons takes about
   0.2 s of CPU.
-- Ours: a Gaussian prior on the team ratings (a ridge penalty ``(a - ā)² / (2 prior_sd²)`` on
-  every attack and defence, with its gradient), added by subclassing penaltyblog's
-  models. Maximum likelihood alone gives a side with a handful of matches extreme
-  ratings: with three matches behind it, penaltyblog's model out of the box gives a
-  new side 0.0006 % against Manchester City; with the prior it gets
-  the chances of a weak side instead. A side never seen is an average side. The fitted
-  model is kept as plain numbers (:class:`FittedFootball`) that price without
+- Ours: a Gaussian prior on the team ratings (a ridge penalty ``(a - ā)² / (2 prior_sd²)``
+  on every attack and defence, with its gradient), added by subclassing penaltyblog's
+  models, which have none. Maximum likelihood alone gives a side with a handful of
+  matches extreme ratings: a new side with three defeats behind it gets 0.001 % at home
+  against Manchester City from penaltyblog's model out of the box (2021/22 season);
+  with the prior (``prior_sd`` 0.2) it gets 11 %, the chances of a weak side. The prior
+  also helps sides with a full record: fitted on 2019-2022 and scored on the whole of
+  2022/23 without refitting, 1X2 log-loss is 1.034 by maximum likelihood and 1.019 with
+  ``prior_sd`` 0.2 (0.15: 1.018, 0.1: 1.022). A side never seen is an average side.
+  The fitted model is kept as plain numbers (:class:`FittedFootball`) that price without
   penaltyblog and serialise to a dict for storage.
 """
 
