@@ -39,7 +39,7 @@ def line_probabilities(dist: Dist, line: Decimal) -> tuple[float, float]:
     They are the inverses of the fair prices, so pushes (integer lines) and half
     pushes (quarter lines) are priced in: fair over = (1 - E[refund]) / E[win share].
     """
-    parts = components(line)
+    parts = [float(part) for part in components(line)]  # exact: comparisons are unchanged
     share = 1 / len(parts)
     win_over = win_under = refund = 0.0
     for part in parts:
@@ -85,22 +85,20 @@ class LineOdds:
 
 def line_odds(dist: Dist, line: Decimal) -> tuple[LineOdds, LineOdds]:
     """The settlement law of (over, under) of ``line`` on ``dist``."""
-    parts = components(line)
+    parts = [float(part) for part in components(line)]  # quarters are exact in binary
+    low, high = parts[0], parts[-1]
     win = half_win = push = half_lose = lose = 0.0
     for k, p in dist.items():
-        score = sum(1 if k > part else -1 if k < part else 0 for part in parts)
-        if len(parts) == 1:
-            score *= 2
-        if score == 2:
+        if k > high:
             win += p
-        elif score == 1:
-            half_win += p
-        elif score == 0:
-            push += p
-        elif score == -1:
-            half_lose += p
-        else:
+        elif k < low:
             lose += p
+        elif low == high:  # on a whole line
+            push += p
+        elif k == high:  # a quarter line's upper half pushes, the lower one wins
+            half_win += p
+        else:  # k == low: the lower half pushes, the upper one loses
+            half_lose += p
     over = LineOdds(win, half_win, push, half_lose, lose)
     return over, over.mirrored()
 

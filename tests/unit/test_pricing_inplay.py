@@ -22,6 +22,7 @@ from shared.pricing.lines import LineOdds
 from shared.pricing.markets import MarketLine, MarketPrice, price_markets
 from shared.pricing.tennis import TennisParams, TennisState, tennis_outlook
 from shared.pricing.tennis_chain import next_set_server
+from tests.support.pricing import sim_params
 
 # An average Premier League match (2019-2022 fit): 1.55 and 1.21 goals, rho -0.02.
 EPL = FootballParams(1.55, 1.21, -0.02)
@@ -200,28 +201,8 @@ def test_at_the_final_whistle_every_market_is_what_the_result_says(sport: Sport,
     _certain(price_markets(sport, model.outlook(last.state), lines), settlements)
     # ... and from the canonical live body the platform receives.
     state = state_from_live(sport, last.live, knockout=model.setup.knockout)
-    params = _params_of(model)
+    params = sim_params(model)
     _certain(price_event(params, state, lines), settlements)
-
-
-def _params_of(model: object) -> FootballParams | HockeyParams | BasketballParams | TennisParams:
-    """The library parameters a simulator prices with."""
-    from feedgen.sim.basketball import MEAN_POSSESSION, BasketballModel, moments_of, possession_points
-    from feedgen.sim.football import FootballModel
-    from feedgen.sim.ice_hockey import IceHockeyModel
-    from feedgen.sim.tennis import TennisModel
-    from shared.pricing.football import KICK_OFF_SHARE
-
-    if isinstance(model, FootballModel):
-        lam_home, lam_away = model.rates
-        return FootballParams(lam_home * KICK_OFF_SHARE, lam_away * KICK_OFF_SHARE)
-    if isinstance(model, IceHockeyModel):
-        return HockeyParams(*model.rates, knockout=model.setup.knockout)
-    if isinstance(model, BasketballModel):
-        home, away = (moments_of(possession_points(e)) for e in model.edges())
-        return BasketballParams(*home, *away, MEAN_POSSESSION)
-    assert isinstance(model, TennisModel)
-    return TennisParams(*model.serve_probabilities(), model.best_of)
 
 
 @pytest.mark.parametrize("sport", list(Sport))
@@ -230,7 +211,7 @@ def test_live_bodies_give_the_simulators_own_prices(sport: Sport) -> None:
     for seed in range(3):
         rng = random.Random(f"live:{sport}:{seed}")
         model = make_model(make_setup(sport, seed, 5, rng), rng)
-        params = _params_of(model)
+        params = sim_params(model)
         worst = 0.0
         for moment in model.moments():
             if moment.final or not moment.in_play:
