@@ -24,8 +24,9 @@ from shared.pricing.tennis import TennisParams, TennisState, tennis_outlook
 from shared.pricing.tennis_chain import next_set_server
 from tests.support.pricing import sim_params
 
-# An average Premier League match (2019-2022 fit): 1.55 and 1.21 goals, rho -0.02.
-EPL = FootballParams(1.55, 1.21, -0.02)
+# The Premier League's mean goals per match, 2019/20-2022/23 (the shared files): 1.50 and 1.27.
+# (A fit on those seasons gives rho -0.01 to -0.02.)
+EPL = FootballParams(1.50, 1.27, -0.02)
 
 
 def _football(half: int, minute: float, score: tuple[int, int]) -> tuple[float, float, float]:

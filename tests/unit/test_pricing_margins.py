@@ -26,10 +26,12 @@ def _fair(weights: list[float]) -> list[float]:
 
 outcomes = st.lists(st.floats(min_value=0.02, max_value=1.0), min_size=2, max_size=6).map(_fair)
 margins = st.floats(min_value=0.0, max_value=0.12)
+# Every test of one-winner books draws the same cases: fair probabilities, a margin, a method.
+books = given(probabilities=outcomes, margin=margins, method=st.sampled_from(METHODS))
 
 
 @settings(max_examples=300, deadline=None)
-@given(probabilities=outcomes, margin=margins, method=st.sampled_from(METHODS))
+@books
 def test_a_book_carries_exactly_the_margin_asked_for(
     probabilities: list[float], margin: float, method: Method
 ) -> None:
@@ -39,7 +41,7 @@ def test_a_book_carries_exactly_the_margin_asked_for(
 
 
 @settings(max_examples=300, deadline=None)
-@given(probabilities=outcomes, margin=margins, method=st.sampled_from(METHODS))
+@books
 def test_removing_the_applied_margin_returns_the_probabilities(
     probabilities: list[float], margin: float, method: Method
 ) -> None:
@@ -111,7 +113,7 @@ def _tolerance(prices: tuple[Decimal, ...]) -> float:
 
 
 @settings(max_examples=200, deadline=None)
-@given(probabilities=outcomes, margin=margins, method=st.sampled_from(METHODS))
+@books
 def test_quoted_prices_carry_the_margin_within_rounding(
     probabilities: list[float], margin: float, method: Method
 ) -> None:
