@@ -95,7 +95,9 @@ class MarketPrice:
     """The fair probabilities of one market, by the outcome ids of the sport's rules.
 
     ``probabilities`` add up to ``winners`` (2 for double chance, else 1); they are the
-    inverses of the fair prices. ``odds`` is set for markets with pushes.
+    inverses of the fair prices. ``odds`` is set for markets with pushes; a line certain
+    to push reads 0.5 / 0.5 in ``probabilities`` (every stake comes back whatever the
+    price) and has a NaN ``effective`` in ``odds``.
     """
 
     key: str
