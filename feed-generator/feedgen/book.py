@@ -1,8 +1,9 @@
 """A match's book: which markets it offers, their prices now, and how they settle.
 
-A sport model describes the future as an :class:`Outlook` (probabilities of the
-result, distributions of total and margin); the book turns it into priced markets
-with the outcome ids of ``shared.rules``, and a :class:`FinalResult` into
+A sport model describes the future as an :class:`~shared.pricing.outlook.Outlook`
+(probabilities of the result, distributions of total and margin; the maths is
+``shared.pricing``'s); the book turns it into priced markets with the outcome ids of
+``shared.rules``, and a :class:`FinalResult` into
 settlements. The set of market keys is fixed before kick-off, so every odds message
 of a match lists the same markets: a market whose result is already certain is
 ``deactivated`` rather than dropped, and stays settleable.
@@ -10,50 +11,24 @@ of a match lists the same markets: a market whose result is already certain is
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from feedgen.pricing import (
-    Dist,
-    LineResult,
-    handicap_probabilities,
-    line_probabilities,
-    normalise,
-    prices_with_margin,
-    settle_handicap,
-    settle_line,
-)
 from shared.enums import MarketStatus, SettlementResult, Sport
-from shared.markets import Market, MarketSettlement, Outcome, OutcomeSettlement, market_key
+from shared.markets import Market, MarketSettlement, Outcome, OutcomeSettlement
+from shared.pricing.lines import LineResult, settle_handicap, settle_line
+from shared.pricing.markets import MarketLine
+from shared.pricing.outlook import Outlook
+from shared.pricing.prices import prices_with_margin
 from shared.rules import rules_for
+
+__all__ = ["DECIDED", "Book", "FinalResult", "MarketLine", "Outlook", "Quote", "settle_market"]
 
 # A market whose favourite is this likely is treated as decided and deactivated.
 DECIDED = 0.985
 
 Quote = tuple[MarketStatus, tuple[Decimal, ...]]  # status and prices, in outcome order
-
-LineKind = Literal[
-    "1x2", "moneyline", "double_chance", "draw_no_bet", "btts", "totals", "handicap",
-    "set_handicap",
-]
-
-
-@dataclass(frozen=True)
-class Outlook:
-    """What a sport model says about the end of a match, from the state it is in now.
-
-    ``three_way`` is the result the 1x2 market settles on (90 minutes in football,
-    regulation in ice hockey); ``winner`` is the moneyline (home, away);
-    ``total`` and ``margin`` are the quantities totals and handicaps settle on.
-    """
-
-    winner: tuple[float, float]
-    total: Dist
-    margin: Dist
-    three_way: tuple[float, float, float] | None = None
-    btts: float | None = None
-    set_margin: Dist | None = None
 
 
 @dataclass(frozen=True)
@@ -67,72 +42,36 @@ class FinalResult:
     set_margin: int | None = None
 
 
-@dataclass(frozen=True)
-class MarketLine:
-    """One market of the book: its type and line (for totals and handicaps)."""
-
-    kind: LineKind
-    line: Decimal | None = None
-    key: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        spec = {"totals": "total", "handicap": "hcp", "set_handicap": "hcp"}.get(self.kind)
-        specifiers = {spec: str(self.line)} if spec and self.line is not None else None
-        object.__setattr__(self, "key", market_key(self.kind, specifiers))
-
-    def probabilities(self, outlook: Outlook) -> list[float]:
-        """Effective probabilities of the outcomes, in the rules' outcome order."""
-        kind, line = self.kind, self.line
-        three = outlook.three_way
-        if kind == "1x2" and three:
-            return list(three)
-        if kind == "double_chance" and three:
-            home, draw, away = three
-            return [home + draw, home + away, draw + away]
-        if kind == "draw_no_bet" and three:
-            return normalise([three[0], three[2]])
-        if kind == "btts" and outlook.btts is not None:
-            return [outlook.btts, 1 - outlook.btts]
-        if kind == "moneyline":
-            return normalise(list(outlook.winner))
-        if kind == "totals" and line is not None:
-            return list(line_probabilities(outlook.total, line))
-        if kind == "handicap" and line is not None:
-            return list(handicap_probabilities(outlook.margin, line))
-        if kind == "set_handicap" and line is not None and outlook.set_margin is not None:
-            return list(handicap_probabilities(outlook.set_margin, line))
-        raise ValueError(f"the outlook cannot price {self.key}")
-
-    def settle(self, result: FinalResult, outcomes: tuple[str, ...]) -> MarketSettlement:
-        """Settle the market on the final result (Asian rules for pushes)."""
-        won, lost = SettlementResult.WON, SettlementResult.LOST
-        zero = Decimal(0)
-        if self.kind in ("totals", "handicap", "set_handicap"):
-            assert self.line is not None
-            if self.kind == "totals":
-                pair = settle_line(result.total, self.line)
-            else:
-                value = result.margin if self.kind == "handicap" else result.set_margin
-                assert value is not None
-                pair = settle_handicap(value, self.line)
-            return _settlement(self.key, dict(zip(outcomes, pair, strict=True)))
-        if self.kind == "moneyline":
-            results = {o: LineResult(won if o == result.winner else lost, zero) for o in outcomes}
-            return _settlement(self.key, results)
-        assert result.regular is not None
-        home, away = result.regular
-        if self.kind == "btts":
-            yes = home > 0 and away > 0
-            return _settlement(self.key, {"yes": _plain(yes), "no": _plain(not yes)})
-        side = "home" if home > away else "away" if away > home else "draw"
-        if self.kind == "1x2":
-            return _settlement(self.key, {o: _plain(o == side) for o in outcomes})
-        if self.kind == "double_chance":
-            return _settlement(self.key, {o: _plain(side in o.split("_or_")) for o in outcomes})
-        if side == "draw":  # draw no bet: stakes back
-            void = LineResult(lost, Decimal(1))
-            return _settlement(self.key, {o: void for o in outcomes})
-        return _settlement(self.key, {o: _plain(o == side) for o in outcomes})
+def settle_market(line: MarketLine, result: FinalResult, outcomes: tuple[str, ...]) -> MarketSettlement:
+    """Settle one market on the final result (Asian rules for pushes)."""
+    won, lost = SettlementResult.WON, SettlementResult.LOST
+    zero = Decimal(0)
+    if line.kind in ("totals", "handicap", "set_handicap"):
+        assert line.line is not None
+        if line.kind == "totals":
+            pair = settle_line(result.total, line.line)
+        else:
+            value = result.margin if line.kind == "handicap" else result.set_margin
+            assert value is not None
+            pair = settle_handicap(value, line.line)
+        return _settlement(line.key, dict(zip(outcomes, pair, strict=True)))
+    if line.kind == "moneyline":
+        results = {o: LineResult(won if o == result.winner else lost, zero) for o in outcomes}
+        return _settlement(line.key, results)
+    assert result.regular is not None
+    home, away = result.regular
+    if line.kind == "btts":
+        yes = home > 0 and away > 0
+        return _settlement(line.key, {"yes": _plain(yes), "no": _plain(not yes)})
+    side = "home" if home > away else "away" if away > home else "draw"
+    if line.kind == "1x2":
+        return _settlement(line.key, {o: _plain(o == side) for o in outcomes})
+    if line.kind == "double_chance":
+        return _settlement(line.key, {o: _plain(side in o.split("_or_")) for o in outcomes})
+    if side == "draw":  # draw no bet: stakes back
+        void = LineResult(lost, Decimal(1))
+        return _settlement(line.key, {o: void for o in outcomes})
+    return _settlement(line.key, {o: _plain(o == side) for o in outcomes})
 
 
 def _plain(win: bool) -> LineResult:
@@ -204,4 +143,4 @@ class Book:
 
     def settle(self, result: FinalResult) -> tuple[MarketSettlement, ...]:
         """Settlements of every market of the book."""
-        return tuple(line.settle(result, self.outcome_ids(line)) for line in self.lines)
+        return tuple(settle_market(line, result, self.outcome_ids(line)) for line in self.lines)

@@ -2,12 +2,12 @@
 
 Each benchmark runs as its own subprocess (its own process group, killed whole if it
 overruns its time limit), in sequence: ``bench_ingestion``, ``bench_processors``,
-``bench_distribution``, ``bench_e2e``. Each writes ``.data/bench/<name>.{json,md}``;
-this collects them into ``.data/bench/report.md`` and ``.data/bench/report.json``: when
-and on what the run was made (cores, memory, load average before and after, git
-commit, the command), a summary table where every figure states its goal and whether
-it was met, then each benchmark's own section. ``--quick`` is a short smoke run (a few
-seconds per phase): its figures only show that everything works.
+``bench_distribution``, ``bench_e2e``, ``bench_pricing`` (in-process, no stack). Each
+writes ``.data/bench/<name>.{json,md}``; this collects them into ``.data/bench/report.md``
+and ``.data/bench/report.json``: when and on what the run was made (cores, memory, load
+average before and after, git commit, the command), a summary table where every figure
+states its goal and whether it was met, then each benchmark's own section. ``--quick`` is
+a short smoke run (a few seconds per phase): its figures only show that everything works.
 
 All load goes to 127.0.0.1, bounded in count and time. See ``docs/benchmarks.md``.
 """
@@ -55,6 +55,8 @@ BENCHES = (
     Bench("e2e-football", "tests.bench.bench_e2e", ("--sports", "football", "--report",
           "e2e-football"), ("--seconds", "5", "--reference-rate", "0", "--sports", "football",
                             "--report", "e2e-football"), 400),
+    # In-process, no stack: the pricing library's live update and football fit.
+    Bench("pricing", "tests.bench.bench_pricing", (), ("--matches", "2", "--repeat", "1"), 300),
 )
 RSS_BUDGET_MIB = 256  # a proposed budget per Python service (no goal is set elsewhere)
 
@@ -180,6 +182,16 @@ def summary_rows(runs: dict[str, dict[str, Any]]) -> list[tuple[str, ...]]:
             rows.append(("REST", f"GET /v1/events/{{id}}, {cache}",
                          f"{rest['rps']:,} req/s, p99 {rest['p99_ms']} ms",
                          "≥ 10,000 req/s, p99 < 20 ms", _met(ok)))
+    r = runs.get("pricing", {}).get("results")
+    if r:
+        for sport, u in r["updates"].items():
+            rows.append(("pricing", f"one live update, {sport} ({u['markets']} markets), mean / p99",
+                         f"{u['mean_ms']} / {u['p99_ms']} ms CPU", "< 2 ms",
+                         _met(u["p99_ms"] < r["goals"]["update_p99_ms"])))
+        fit = r["fit"]
+        rows.append(("pricing", f"fit Dixon-Coles on {fit['matches']} matches (3 seasons)",
+                     f"{fit['dixon_coles']['best_s']} s CPU", "< 10 s",
+                     _met(fit["dixon_coles"]["best_s"] < r["goals"]["fit_s"])))
     r = runs.get("e2e", {}).get("results")
     if r:
         # Ours first, then the shared stack's (the JSON round trip sorted the names).

@@ -9,30 +9,33 @@ home)``; made twos are and-ones 2.5 % of the time; a miss is rebounded by the of
 
 Pricing uses the same possession model: :func:`possession_points` gives the exact
 distribution of points per possession, hence its mean and variance, and the final
-margin and total are normal over the possessions left (``feedgen.pricing.normal_dist``).
+margin and total are normal over the possessions left (``shared.pricing.basketball``).
 A run of 8 unanswered points suspends the markets (the other bench calls a time-out).
 """
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from feedgen.book import FinalResult, MarketLine, Outlook
-from feedgen.pricing import Dist, balanced_line, normal_cdf, normal_dist, prob_above
 from feedgen.sim.base import Moment, SportModel, live_body
 from shared.enums import EventStatus, Sport
 from shared.model import Clock
+from shared.pricing.basketball import (
+    OVERTIME,
+    QUARTER,
+    BasketballParams,
+    BasketballState,
+    basketball_lines,
+    basketball_outlook,
+)
 
 TURNOVER, FOUL, THREE_SHARE = 0.13, 0.07, 0.39
 P2, P3, FT, AND_ONE, OREB = 0.515, 0.36, 0.77, 0.025, 0.26
 HOME_EDGE = 0.012
-QUARTER, OVERTIME = 720, 300
 _REBOUND = (1 - TURNOVER - FOUL) * (THREE_SHARE * (1 - P3) + (1 - THREE_SHARE) * (1 - P2)) * OREB
 # Seconds per possession: 6-22 s, plus 3-10 s for each offensive rebound (geometric).
 MEAN_POSSESSION = 14.0 + _REBOUND / (1 - _REBOUND) * 6.5
@@ -66,15 +69,6 @@ def moments_of(dist: tuple[float, ...]) -> tuple[float, float]:
     return mean, sum((k - mean) ** 2 * p for k, p in enumerate(dist))
 
 
-@dataclass(frozen=True)
-class BasketballState:
-    """Period index (0-3 quarters, 4.. overtimes), seconds played in it, score."""
-
-    period: int
-    second: float
-    score: tuple[int, int]
-
-
 class BasketballModel(SportModel):
     """Basketball with moneyline (incl. overtime), totals and point spreads."""
 
@@ -90,40 +84,14 @@ class BasketballModel(SportModel):
 
     def outlook(self, state: Any | None, *, jitter: float = 0.0) -> Outlook:
         """Normal margin and total over the possessions left; overtime on a tie."""
-        st: BasketballState = state if state is not None else BasketballState(0, 0.0, (0, 0))
         mean_h, var_h = moments_of(possession_points(self.edges(jitter)[0]))
         mean_a, var_a = moments_of(possession_points(self.edges(jitter)[1]))
-        length = QUARTER if st.period < 4 else OVERTIME
-        left = max(0.0, length - st.second) + max(0, 3 - st.period) * QUARTER
-        n = left / (2 * MEAN_POSSESSION)
-        n_ot = OVERTIME / (2 * MEAN_POSSESSION)
-        home, away = st.score
-        margin = normal_dist(home - away + n * (mean_h - mean_a), math.sqrt(n * (var_h + var_a)))
-        total_now = home + away + n * (mean_h + mean_a)
-        sd = math.sqrt(n * (var_h + var_a))
-        ot_mean, ot_sd = n_ot * (mean_h - mean_a), math.sqrt(n_ot * (var_h + var_a))
-        p_ot_home = 1 - normal_cdf(0.0, ot_mean, ot_sd)
-        tie = margin.get(0, 0.0)
-        final_margin = {k: p for k, p in margin.items() if k != 0}
-        for k, p in normal_dist(ot_mean, ot_sd).items():
-            side = k if k != 0 else (1 if ot_mean >= 0 else -1)
-            final_margin[side] = final_margin.get(side, 0.0) + tie * p
-        total = _mix(normal_dist(total_now, sd), 1 - tie,
-                     normal_dist(total_now + n_ot * (mean_h + mean_a),
-                                 math.sqrt(sd * sd + ot_sd * ot_sd)), tie)
-        p_home = prob_above(margin, 0) + tie * p_ot_home
-        return Outlook(winner=(p_home, 1 - p_home), total=total, margin=final_margin)
+        params = BasketballParams(mean_h, var_h, mean_a, var_a, MEAN_POSSESSION)
+        return basketball_outlook(params, state)
 
     def lines(self, outlook: Outlook) -> tuple[MarketLine, ...]:
         """Three totals 4 points apart, three spreads 3 points apart plus a whole-point one."""
-        main = balanced_line(outlook.total, positive=True)
-        spread = -balanced_line(outlook.margin)
-        return (
-            MarketLine("moneyline"),
-            *(MarketLine("totals", main + d) for d in (-4, 0, 4)),
-            *(MarketLine("handicap", h) for h in sorted(
-                {spread - 3, spread, spread + 3, spread + Decimal("0.5")})),
-        )
+        return basketball_lines(outlook)
 
     def result(self, state: Any) -> FinalResult:
         """Everything includes overtime."""
@@ -224,13 +192,6 @@ def _attempt(rng: random.Random, edge: float) -> tuple[int, bool]:
         and_one = rng.random() < AND_ONE and rng.random() < FT
         return 2 + and_one, False
     return 0, rng.random() < OREB
-
-
-def _mix(a: Dist, wa: float, b: Dist, wb: float) -> Dist:
-    out = {k: wa * p for k, p in a.items()}
-    for k, p in b.items():
-        out[k] = out.get(k, 0.0) + wb * p
-    return out
 
 
 def _elapsed(n: int, second: float) -> int:

@@ -9,62 +9,37 @@ within a half the rate climbs linearly from 0.8 to 1.2 of its mean (tired legs, 
 chasing). Stoppage time plays at the end-of-half rate. Knock-out ties that are level
 after 90 minutes go to extra time (flat rate) and a penalty shoot-out.
 
-Every market settles on the 90-minute score, so in-play prices come from
-:func:`feedgen.pricing.score_grid` over the goals still expected in regular time.
+The goal rate's time profile and the pricing are ``shared.pricing.football``'s: every
+market settles on the 90-minute score, so in-play prices come from the score grid of the
+goals still expected in regular time (:func:`shared.pricing.grid.score_grid`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from decimal import Decimal
+from dataclasses import replace
 from typing import Any
 
 from feedgen.book import FinalResult, MarketLine, Outlook
-from feedgen.pricing import balanced_line, score_grid
 from feedgen.sim.base import Moment, SportModel, live_body, thinned_times
 from feedgen.sim.common import poisson_sample, shootout
 from shared.enums import EventStatus, Sport
 from shared.model import Clock
+from shared.pricing.football import (
+    HALF,
+    HALF_FACTOR,
+    FootballState,
+    football_lines,
+    intensity,
+    outlook_from_grid,
+    remaining_share,
+)
+from shared.pricing.grid import score_grid
 
 BASE_GOALS = 1.35
 HOME_ADVANTAGE = 0.22
-HALF = 45 * 60
-HALF_FACTOR = (0.88, 1.12)
 HT_BREAK = 15 * 60
-EXPECTED_STOPPAGE = (150.0, 300.0)  # seconds, before the fourth official shows the board
-
-
-def intensity(half: int, second: float) -> float:
-    """Relative goal rate in ``half`` (0, 1) at ``second`` of it; stoppage plays at 1.2."""
-    u = min(max(second / HALF, 0.0), 1.0)
-    return HALF_FACTOR[half] * (0.8 + 0.4 * u)
-
-
-def remaining_share(half: int, second: float, stoppage: tuple[float | None, float | None]) -> float:
-    """Share of a 90-minute match's expected goals still to come (stoppage included)."""
-    share = 0.0
-    for h in range(half, 2):
-        start = second if h == half else 0.0
-        x = min(start, HALF)
-        # Integral of intensity over [x, HALF] in closed form.
-        share += HALF_FACTOR[h] * (0.8 * (HALF - x) + 0.2 * (HALF * HALF - x * x) / HALF)
-        known = stoppage[h]
-        added = known if known is not None else EXPECTED_STOPPAGE[h]
-        played = max(0.0, start - HALF)
-        share += HALF_FACTOR[h] * 1.2 * max(0.0, added - played)
-    return share / (2 * HALF)
-
-
-@dataclass(frozen=True)
-class FootballState:
-    """Where a football match is: half (0, 1; 2 after regular time), second in it, goals."""
-
-    half: int
-    second: float
-    regular: tuple[int, int]
-    stoppage: tuple[float | None, float | None] = (None, None)
 
 
 class FootballModel(SportModel):
@@ -90,22 +65,11 @@ class FootballModel(SportModel):
         lam_home, lam_away = self.rates
         lam_home, lam_away = lam_home * math.exp(jitter), lam_away * math.exp(-jitter)
         share = remaining_share(st.half, st.second, st.stoppage) if st.half < 2 else 0.0
-        grid = score_grid(lam_home * share, lam_away * share, *st.regular)
-        three = grid.three_way()
-        return Outlook(winner=(three[0], three[2]), total=grid.total(), margin=grid.margin(),
-                       three_way=three, btts=grid.both_score())
+        return outlook_from_grid(score_grid(lam_home * share, lam_away * share, *st.regular))
 
     def lines(self, outlook: Outlook) -> tuple[MarketLine, ...]:
         """Three half-goal totals, an integer total, three Asian handicaps."""
-        main = balanced_line(outlook.total, positive=True)
-        totals = sorted({t for t in (main - 1, main, main + 1, main - Decimal("0.5")) if t > 0})
-        hcp = -balanced_line(outlook.margin, Decimal("0.25"), Decimal(0))
-        handicaps = sorted({hcp - Decimal("0.5"), hcp, hcp + Decimal("0.5")})
-        return (
-            MarketLine("1x2"), MarketLine("double_chance"), MarketLine("draw_no_bet"),
-            MarketLine("btts"), *(MarketLine("totals", t) for t in totals),
-            *(MarketLine("handicap", h) for h in handicaps),
-        )
+        return football_lines(outlook)
 
     def result(self, state: Any) -> FinalResult:
         """All markets settle on the 90-minute score."""

@@ -11,7 +11,8 @@ death (conversion 0.32) whose winner gets one goal. Play-off games (``knockout``
 play 20-minute overtimes until someone scores.
 
 Markets: 1x2 settles on regulation; moneyline, totals and the puck line on the final
-score, where a game decided after regulation gets exactly one more goal.
+score, where a game decided after regulation gets exactly one more goal. The goal
+rate's profile, the shoot-out chain and the pricing are ``shared.pricing.ice_hockey``'s.
 """
 
 from __future__ import annotations
@@ -19,73 +20,32 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
-from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from feedgen.book import FinalResult, MarketLine, Outlook
-from feedgen.pricing import balanced_line, score_grid
 from feedgen.sim.base import Moment, SportModel, live_body
 from feedgen.sim.common import shootout
 from shared.enums import EventStatus, Sport
 from shared.model import Clock
+from shared.pricing.ice_hockey import (
+    OT_FACTOR,
+    OT_LENGTH,
+    PERIOD,
+    PERIOD_FACTOR,
+    SHOOTOUT_P,
+    SHOOTOUT_ROUNDS,
+    HockeyParams,
+    HockeyState,
+    hockey_lines,
+    hockey_outlook,
+    intensity,
+)
 
 BASE_GOALS = 2.95
 HOME_ADVANTAGE = 0.08
-PERIOD = 1200
 INTERMISSION = 600
-PERIOD_FACTOR = (0.94, 1.03, 1.03)
-OT_LENGTH, OT_FACTOR = 300, 1.6
 PLAYOFF_OT_FACTOR = 0.9
-SHOOTOUT_P, SHOOTOUT_ROUNDS = 0.32, 3
 EMPTY_NET = 120  # seconds before the end of regulation when a trailing side pulls its goalie
-
-
-def intensity(period: int, second: float) -> float:
-    """Relative regulation goal rate (mean one over 60 minutes)."""
-    u = min(max(second / PERIOD, 0.0), 1.0)
-    return PERIOD_FACTOR[period] * (0.9 + 0.2 * u)
-
-
-def remaining_share(period: int, second: float) -> float:
-    """Share of the 60-minute expected goals still to come in regulation."""
-    share = 0.0
-    for p in range(period, 3):
-        x = min(second, PERIOD) if p == period else 0.0
-        share += PERIOD_FACTOR[p] * (0.9 * (PERIOD - x) + 0.1 * (PERIOD * PERIOD - x * x) / PERIOD)
-    return share / (3 * PERIOD)
-
-
-@lru_cache(maxsize=4096)
-def shootout_home(home: int, away: int, kicks: int, p: float = SHOOTOUT_P) -> float:
-    """P(home wins a shoot-out) at ``home``-``away`` after ``kicks`` attempts (home first)."""
-    home_kicks, away_kicks = (kicks + 1) // 2, kicks // 2
-    rounds = SHOOTOUT_ROUNDS
-    left_home, left_away = max(0, rounds - home_kicks), max(0, rounds - away_kicks)
-    if home_kicks <= rounds and away_kicks <= rounds and (
-        home > away + left_away or away > home + left_home
-    ):
-        return 1.0 if home > away else 0.0
-    if home_kicks == away_kicks >= rounds:
-        if home != away:
-            return 1.0 if home > away else 0.0
-        return 0.5  # equal shooters: sudden death is a coin with equal sides
-    if home_kicks == away_kicks:
-        return p * shootout_home(home + 1, away, kicks + 1, p) + (1 - p) * shootout_home(
-            home, away, kicks + 1, p)
-    return p * shootout_home(home, away + 1, kicks + 1, p) + (1 - p) * shootout_home(
-        home, away, kicks + 1, p)
-
-
-@dataclass(frozen=True)
-class HockeyState:
-    """Period index (0-2 regulation, 3.. overtime, -1 shoot-out), second, goals so far."""
-
-    period: int
-    second: float
-    score: tuple[int, int]
-    shootout: tuple[int, int, int] = (0, 0, 0)  # home goals, away goals, attempts
 
 
 class IceHockeyModel(SportModel):
@@ -103,55 +63,21 @@ class IceHockeyModel(SportModel):
         return (math.exp(base + home.attack - away.defence + HOME_ADVANTAGE),
                 math.exp(base + away.attack - home.defence))
 
-    def _after_regulation(self, lam_home: float, lam_away: float, left: float) -> float:
-        """P(home wins a game tied now, with ``left`` seconds of overtime to play)."""
-        share = lam_home / (lam_home + lam_away)
-        if self.setup.knockout:
-            return share
-        goal = 1 - math.exp(-(lam_home + lam_away) * OT_FACTOR * left / (3 * PERIOD))
-        return goal * share + (1 - goal) * 0.5
-
     def outlook(self, state: Any | None, *, jitter: float = 0.0) -> Outlook:
         """Regulation grid, then one decisive goal for a game tied after 60 minutes."""
-        st: HockeyState = state if state is not None else HockeyState(0, 0.0, (0, 0))
         lam_home, lam_away = self.rates
         lam_home, lam_away = lam_home * math.exp(jitter), lam_away * math.exp(-jitter)
-        home, away = st.score
-        if st.period < 0:  # shoot-out: regulation drawn, one goal to the winner
-            return _decided(home, away, shootout_home(*st.shootout))
-        if st.period >= 3:
-            left = max(0.0, OT_LENGTH - st.second) if not self.setup.knockout else 1.0
-            return _decided(home, away, self._after_regulation(lam_home, lam_away, left))
-        share = remaining_share(st.period, st.second)
-        regulation = score_grid(lam_home * share, lam_away * share, home, away)
-        p_ot = self._after_regulation(lam_home, lam_away, OT_LENGTH)
-        # A level regulation score k-k ends (k+1)-k or k-(k+1): total + 1, margin +-1.
-        total = regulation.total()
-        for k, p in regulation.level().items():
-            total[k] -= p
-            total[k + 1] = total.get(k + 1, 0.0) + p
-        margin = regulation.margin()
-        tie = margin.pop(0, 0.0)
-        margin[1] = margin.get(1, 0.0) + tie * p_ot
-        margin[-1] = margin.get(-1, 0.0) + tie * (1 - p_ot)
-        three = regulation.three_way()
-        p_home = three[0] + three[1] * p_ot
-        return Outlook(winner=(p_home, 1 - p_home), total=total, margin=margin, three_way=three)
+        return hockey_outlook(HockeyParams(lam_home, lam_away, knockout=self.setup.knockout),
+                              state)
 
     def lines(self, outlook: Outlook) -> tuple[MarketLine, ...]:
         """Totals around the expected goals (one integer line) and three puck lines."""
-        main = balanced_line(outlook.total, positive=True)
-        totals = sorted({t for t in (main - 1, main, main + 1, main - Decimal("0.5")) if t > 0})
-        asian = -balanced_line(outlook.margin, Decimal("0.25"), Decimal(0))
-        handicaps = sorted({Decimal("-1.5"), Decimal("1.5"), asian})
-        return (MarketLine("1x2"), MarketLine("moneyline"),
-                *(MarketLine("totals", t) for t in totals),
-                *(MarketLine("handicap", h) for h in handicaps))
+        return hockey_lines(outlook)
 
     def result(self, state: Any) -> FinalResult:
         """Regulation for 1x2, final score (with the decisive goal) for the rest."""
         home, away = state.score
-        regular = state.regular if isinstance(state, _Final) else (home, away)
+        regular = state.regular if state.regular is not None else (home, away)
         return FinalResult(winner="home" if home > away else "away", total=home + away,
                            margin=home - away, regular=regular)
 
@@ -200,7 +126,7 @@ class IceHockeyModel(SportModel):
             offset += 45 * len(kicks)
             so_home, so_away = periods[-1][1], periods[-1][2]
             score = (score[0] + (so_home > so_away), score[1] + (so_away > so_home))
-        final = _Final(len(periods), 0.0, score, regular=regular)
+        final = HockeyState(len(periods), 0.0, score, regular=regular, ended=True)
         yield Moment(t=offset, state=final, in_play=False, suspend="end", final=True,
                      live=live_body(EventStatus.ENDED, None, _rows(periods), totals=score))
 
@@ -269,18 +195,6 @@ class IceHockeyModel(SportModel):
                          suspend="goal", in_play=False,
                          live=live_body(EventStatus.LIVE, name, _rows(periods),
                                         clock=Clock(seconds=start + int(goal), running=False)))
-
-
-@dataclass(frozen=True)
-class _Final(HockeyState):
-    regular: tuple[int, int] = (0, 0)
-
-
-def _decided(home: int, away: int, p_home: float) -> Outlook:
-    """Regulation ended level at ``home``-``away``: one more goal decides the game."""
-    return Outlook(winner=(p_home, 1 - p_home), total={home + away + 1: 1.0},
-                   margin={home - away + 1: p_home, home - away - 1: 1 - p_home},
-                   three_way=(0.0, 1.0, 0.0))
 
 
 def _rows(periods: list[list[Any]]) -> list[tuple[str, int, int]]:

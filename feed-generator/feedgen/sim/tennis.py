@@ -6,37 +6,33 @@ return skill); best of five plays a little more serve-dominated. Sets have a
 7-point tie-break at 6-6, the final set too. Points take 20-45 s, a game change 30 s,
 a changeover 90 s, a set break two minutes.
 
-Pricing is the exact Markov chain of :mod:`feedgen.tennis_markov` from the current
-point, game and set. Markets stop at a break of serve and between sets.
+Pricing is the exact Markov chain of :mod:`shared.pricing.tennis_chain` from the
+current point, game and set. Markets stop at a break of serve and between sets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from feedgen.book import FinalResult, MarketLine, Outlook
-from feedgen.pricing import balanced_line
 from feedgen.sim.base import Moment, SportModel
-from feedgen.tennis_markov import HOME, match_outlook, next_set_server, other, tiebreak_server
 from shared.enums import EventStatus, Sport
 from shared.model import GamePoints, LiveBody, PeriodScore, Score
+from shared.pricing.tennis import TennisParams, tennis_lines, tennis_outlook
+from shared.pricing.tennis import TennisState as ChainState
+from shared.pricing.tennis_chain import HOME, next_set_server, other, tiebreak_server
 
 BASE_SERVE = {3: 0.62, 5: 0.645}
 CALLS = ("0", "15", "30", "40")
 
 
 @dataclass(frozen=True)
-class TennisState:
-    """Everything the chain needs: sets, games and points now, who opened the set."""
+class TennisState(ChainState):
+    """The chain's state (sets, games, points, who opened the set, games in finished
+    sets) plus the finished sets' scores the live bodies show."""
 
-    sets: tuple[int, int] = (0, 0)
-    games: tuple[int, int] = (0, 0)
-    points: tuple[int, int] = (0, 0)
-    set_first_server: str = HOME
-    games_played: tuple[int, int] = (0, 0)  # in finished sets
     finished: tuple[PeriodScore, ...] = field(default=(), compare=False)
 
 
@@ -74,27 +70,12 @@ class TennisModel(SportModel):
 
     def outlook(self, state: Any | None, *, jitter: float = 0.0) -> Outlook:
         """The Markov chain from the current point."""
-        st: TennisState = state if state is not None else TennisState()
         p_home, p_away = self.serve_probabilities(jitter)
-        view = match_outlook(p_home, p_away, best_of=self.best_of, sets=st.sets,
-                             games=st.games, points=st.points,
-                             set_first_server=st.set_first_server, games_played=st.games_played)
-        return Outlook(winner=(view.p_home, 1 - view.p_home), total=view.total_games,
-                       margin=view.game_margin, set_margin=view.set_margin)
+        return tennis_outlook(TennisParams(p_home, p_away, self.best_of), state)
 
     def lines(self, outlook: Outlook) -> tuple[MarketLine, ...]:
         """Total games and game handicaps two games apart; set handicaps of 1.5 (and 2.5)."""
-        main = balanced_line(outlook.total, positive=True)
-        spread = -balanced_line(outlook.margin)
-        sets: tuple[Decimal, ...] = (Decimal("-1.5"), Decimal("1.5"))
-        if self.best_of == 5:
-            sets += (Decimal("-2.5"), Decimal("2.5"))
-        return (
-            MarketLine("moneyline"),
-            *(MarketLine("totals", main + d) for d in (-2, 0, 2) if main + d > 0),
-            *(MarketLine("handicap", spread + d) for d in (-2, 0, 2)),
-            *(MarketLine("set_handicap", s) for s in sets),
-        )
+        return tennis_lines(outlook, self.best_of)
 
     def result(self, state: Any) -> FinalResult:
         """Winner on sets; totals and handicaps on games; set handicap on sets."""

@@ -1,4 +1,4 @@
-"""Pricing maths: margins, Asian lines, Poisson grids, the tennis chain, settlements."""
+"""Pricing maths (moved from the feed generator): prices, Asian lines, Poisson grids, the tennis chain."""
 
 from __future__ import annotations
 
@@ -8,25 +8,18 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from feedgen.book import Book, FinalResult, MarketLine, Outlook
-from feedgen.pricing import (
-    MAX_PRICE,
-    MIN_PRICE,
+from shared.enums import SettlementResult
+from shared.pricing.dist import mean_of, normal_dist
+from shared.pricing.grid import score_grid
+from shared.pricing.lines import (
     balanced_line,
+    line_odds,
     line_probabilities,
-    mean_of,
-    normal_dist,
-    overround,
-    price_of,
-    prices_with_margin,
-    score_grid,
     settle_handicap,
     settle_line,
 )
-from feedgen.tennis_markov import game_win, match_outlook, set_dist, tiebreak_win
-from shared.enums import SettlementResult, Sport
-from shared.markets import MarketSettlement
-from shared.rules import rules_for
+from shared.pricing.prices import MAX_PRICE, MIN_PRICE, overround, price_of, prices_with_margin
+from shared.pricing.tennis_chain import game_win, match_outlook, set_dist, tiebreak_win
 
 WON, LOST = SettlementResult.WON, SettlementResult.LOST
 
@@ -68,6 +61,23 @@ def test_two_way_lines_have_effective_probabilities_adding_to_one(
     assert abs(over + under - 1) < 1e-9
     assert abs(sum(grid.total().values()) - 1) < 1e-9
     assert abs(sum(grid.three_way()) - 1) < 1e-9
+
+
+@settings(max_examples=200)
+@given(lam_home=st.floats(0.1, 4.0), lam_away=st.floats(0.1, 4.0), rho=st.floats(-0.2, 0.2),
+       line=st.sampled_from([Decimal(x) for x in ("0.5", "1", "1.75", "2.25", "2.5", "3", "3.25")]))
+def test_line_odds_agree_with_the_effective_probabilities(
+    lam_home: float, lam_away: float, rho: float, line: Decimal
+) -> None:
+    total = score_grid(lam_home, lam_away, rho=rho).total()
+    over, under = line_odds(total, line)
+    effective = line_probabilities(total, line)
+    assert over.effective == pytest.approx(effective[0], abs=1e-12)
+    assert under.effective == pytest.approx(effective[1], abs=1e-12)
+    assert over.win + over.half_win + over.push + over.half_lose + over.lose == pytest.approx(1.0)
+    assert (over.win, over.push) == (under.lose, under.push)
+    if line % 1 == Decimal("0.5"):
+        assert over.push == over.half_win == over.half_lose == 0.0
 
 
 def test_a_fair_two_way_line_pays_nothing_on_average() -> None:
@@ -129,30 +139,3 @@ def test_the_tennis_chain_is_symmetric_and_sensible() -> None:
                             games_played=(6, 3))
     assert leading.p_home > 0.9
     assert min(leading.total_games) >= 9 + 7
-
-
-@pytest.mark.parametrize("sport", list(Sport))
-def test_every_book_settles_each_market_by_the_rules(sport: Sport) -> None:
-    rules = rules_for(sport)
-    lines = [MarketLine(kind) for kind in rules.markets if kind not in (
-        "totals", "handicap", "set_handicap")]
-    lines += [MarketLine("totals", Decimal("2")), MarketLine("handicap", Decimal("-0.25"))]
-    if sport is Sport.TENNIS:
-        lines.append(MarketLine("set_handicap", Decimal("-1.5")))
-    book = Book(sport, tuple(lines), 0.05)
-    for result in (
-        FinalResult(winner="home", total=2, margin=0, regular=(1, 1), set_margin=2),
-        FinalResult(winner="away", total=3, margin=-1, regular=(1, 2), set_margin=-1),
-    ):
-        for settled in book.settle(result):
-            assert rules.check_settlement(settled) == [], settled
-            assert isinstance(settled, MarketSettlement)
-
-
-def test_decided_markets_are_deactivated_not_priced() -> None:
-    book = Book(Sport.BASKETBALL, (MarketLine("moneyline"), MarketLine("totals", Decimal("200.5"))),
-                0.05)
-    outlook = Outlook(winner=(0.999, 0.001), total={230: 1.0}, margin={10: 1.0})
-    markets = book.markets(outlook)
-    assert [m.status.value for m in markets] == ["deactivated", "deactivated"]
-    assert all(not o.active and o.price is None for m in markets for o in m.outcomes)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from feedgen.pricing import Dist, shift
+from shared.pricing.dist import Dist, shift
 
 HOME, AWAY = "home", "away"
 

@@ -1,0 +1,155 @@
+"""Pricing library speed: ``python -m tests.bench.bench_pricing [--matches N] [--repeat R]``.
+
+Two figures, both CPU time of this process (``time.process_time``), pure in-process work:
+
+- **One live update**, per sport: what the pricing service does for each live change —
+  the canonical live body to the model state (``state_from_live``), the outlook, every
+  market of the lines a generator match offers (``price_markets``) and their prices with
+  a 5 % margin (``quote``). The updates are the in-play live bodies of simulated
+  matches. The first live update of a match, and its pre-match price from nothing
+  cached (tennis walks its whole chain then), are shown apart. Goal: < 2 ms.
+- **Fitting football** on three Premier League seasons (2019/20-2021/22, 1,140 matches of
+  the shared football-data files): Dixon-Coles with time decay and the ratings' prior,
+  and plain Poisson. Goal: < 10 s. penaltyblog's import (a second or two, once per
+  process) is timed apart.
+
+A CPU probe (``tests/bench/report.py: cpu_probe_ms``) is taken before and after: the
+figures mean something only beside it. Results go to ``.data/bench/pricing.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from typing import Any
+
+from feedgen.sim import make_model, make_setup
+from shared.enums import Sport
+from shared.pricing.event import SportParams, event_outlook, price_event, state_from_live
+from shared.pricing.margins import quote
+from shared.pricing.markets import MarketLine, price_markets
+from tests.bench.report import cpu_probe_ms, table, write_report
+from tests.support.pricing import sim_params
+
+UPDATE_GOAL_MS = 2.0
+FIT_GOAL_S = 10.0
+MARGIN = 0.05
+
+
+def price_update(sport: Sport, params: SportParams, live: Any, lines: tuple[MarketLine, ...],
+                 knockout: bool) -> int:
+    """One live update, end to end; returns the number of prices made."""
+    state = state_from_live(sport, live, knockout=knockout)
+    markets = price_markets(sport, event_outlook(params, state), lines)
+    made = 0
+    for market in markets.values():
+        made += len(quote(list(market.probabilities.values()), MARGIN, winners=market.winners))
+    return made
+
+
+def bench_updates(sport: Sport, matches: int) -> dict[str, Any]:
+    """CPU per live update over the in-play moments of ``matches`` simulated matches."""
+    prematch: list[float] = []
+    cold: list[float] = []
+    warm: list[float] = []
+    markets = prices = 0
+    for number in range(matches):
+        rng = random.Random(f"bench:{sport}:{number}")
+        model = make_model(make_setup(sport, number, 11, rng), rng)
+        params = sim_params(model)
+        began = time.process_time()
+        price_event(params)  # a new match: the pre-match price from nothing cached
+        prematch.append((time.process_time() - began) * 1000)
+        lines = model.lines(model.outlook(None))
+        markets = max(markets, len(lines))
+        lives = [m.live for m in model.moments() if m.in_play and not m.final]
+        for n, live in enumerate(lives):
+            began = time.process_time()
+            prices = price_update(sport, params, live, lines, model.setup.knockout)
+            spent = time.process_time() - began
+            (cold if n == 0 else warm).append(spent * 1000)
+    warm.sort()
+    return {
+        "updates": len(cold) + len(warm), "markets": markets, "prices_per_update": prices,
+        "mean_ms": round(statistics.fmean(warm), 3),
+        "p50_ms": round(warm[len(warm) // 2], 3), "p99_ms": round(warm[int(len(warm) * 0.99)], 3),
+        "first_update_mean_ms": round(statistics.fmean(cold), 3),
+        "first_update_max_ms": round(max(cold), 3),
+        "prematch_new_match_mean_ms": round(statistics.fmean(prematch), 3),
+        "prematch_new_match_max_ms": round(max(prematch), 3),
+    }
+
+
+def bench_fit(repeat: int) -> dict[str, Any]:
+    """CPU seconds to fit football on three seasons (best and mean of ``repeat``)."""
+    from tests.support.football_results import read_results
+
+    began = time.process_time()
+    import penaltyblog  # noqa: F401 - timed apart: once per process
+
+    import_s = time.process_time() - began
+    results = read_results("E0_1920.csv", "E0_2021.csv", "E0_2122.csv")
+    from shared.pricing.football_fit import fit_football
+
+    out: dict[str, Any] = {"matches": len(results), "penaltyblog_import_s": round(import_s, 2)}
+    for kind in ("dixon_coles", "poisson"):
+        times = []
+        for _ in range(repeat):
+            began = time.process_time()
+            fit_football(results, kind=kind)  # type: ignore[arg-type]
+            times.append(time.process_time() - began)
+        out[kind] = {"best_s": round(min(times), 3), "mean_s": round(statistics.fmean(times), 3)}
+    return out
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The report's section."""
+    rows = [(sport, r["updates"], r["markets"], r["prices_per_update"], r["mean_ms"], r["p50_ms"],
+             r["p99_ms"], f"{r['first_update_mean_ms']} / {r['first_update_max_ms']}",
+             f"{r['prematch_new_match_mean_ms']} / {r['prematch_new_match_max_ms']}",
+             "met" if r["p99_ms"] < UPDATE_GOAL_MS else "**not met**")
+            for sport, r in results["updates"].items()]
+    fit = results["fit"]
+    probe = results["cpu_probe_ms"]
+    return "\n".join([
+        "## Pricing library", "",
+        f"CPU probe before → after: {probe[0]} → {probe[1]} ms.", "",
+        "One live update (live body → state → outlook → every market → prices with a margin), "
+        "CPU ms:", "",
+        table(rows, ("sport", "updates", "markets", "prices", "mean", "p50", "p99",
+                     "first live update mean / max", "pre-match, new match mean / max",
+                     f"p99 < {UPDATE_GOAL_MS} ms")), "",
+        "The pre-match price of a new match includes choosing its lines; tennis's includes "
+        "walking its whole Markov chain once (memoised for the rest of the match).", "",
+        f"Fitting football on {fit['matches']} Premier League matches (three seasons), CPU s: "
+        f"Dixon-Coles best {fit['dixon_coles']['best_s']} (mean {fit['dixon_coles']['mean_s']}), "
+        f"Poisson best {fit['poisson']['best_s']} (mean {fit['poisson']['mean_s']}); goal "
+        f"< {FIT_GOAL_S} s: {'met' if fit['dixon_coles']['best_s'] < FIT_GOAL_S else '**not met**'}. "
+        f"Importing penaltyblog, once per process: {fit['penaltyblog_import_s']} s.",
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--matches", type=int, default=8, help="simulated matches per sport")
+    parser.add_argument("--repeat", type=int, default=5, help="fits per model kind")
+    args = parser.parse_args(argv)
+    before = cpu_probe_ms()
+    updates = {sport.value: bench_updates(sport, args.matches) for sport in Sport}
+    fit = bench_fit(args.repeat)
+    results = {"updates": updates, "fit": fit, "cpu_probe_ms": (before, cpu_probe_ms()),
+               "goals": {"update_p99_ms": UPDATE_GOAL_MS, "fit_s": FIT_GOAL_S},
+               "settings": {"matches": args.matches, "repeat": args.repeat, "margin": MARGIN}}
+    text = markdown(results)
+    json_path, md_path = write_report("pricing", results, text)
+    print(text)
+    print(f"\nreport: {json_path} {md_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
