@@ -145,7 +145,7 @@ def settlement_hash(settlements: Iterable[MarketSettlement], start: datetime) ->
 
 def message_id(event_id: str, version: int) -> str:
     """The id settlement rows of one version of an imported event carry."""
-    return f"fd:{event_id}:v{version}"
+    return f"{event_id}:v{version}"
 
 
 def periods_json(match: Match) -> str:

@@ -61,6 +61,7 @@ STATISTICS: dict[str, str] = {
 
 COUNTS: dict[str, str] = {"Bb1X2": "1x2", "BbOU": "totals", "BbAH": "handicap"}
 
+HALF = Decimal("0.5")
 _CODE = r"[A-Z0-9][A-Za-z0-9]{0,11}"
 AH_LINE = re.compile(r"^(?P<code>(?:Bb|" + _CODE + r")?)AH(?P<closing>C?)h$")
 BOOKMAKER_AH_LINE = re.compile(r"^(?P<code>" + _CODE + r")AH$")
@@ -153,6 +154,10 @@ def plan_columns(header: list[str]) -> ColumnPlan:
         elif (m := BOOKMAKER_AH_LINE.match(name)) is not None and m["code"] in BOOKMAKERS:
             lines[(m["code"], OddsPhase.OPENING)] = (index, name)
         elif (c := _candidate(name, index)) is not None:
+            if c.line_text is not None and Decimal(c.line_text) % HALF != 0:
+                plan.notes.append(ColumnNote(name, index, ColumnStatus.UNKNOWN,
+                                             f"a total of {c.line_text} goals is not a half-goal line: ignored"))
+                continue
             candidates.append(c)
         else:
             plan.notes.append(ColumnNote(name or f"#{index + 1}", index, ColumnStatus.UNKNOWN,
