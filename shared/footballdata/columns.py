@@ -155,8 +155,8 @@ def plan_columns(header: list[str]) -> ColumnPlan:
             lines[(m["code"], OddsPhase.OPENING)] = (index, name)
         elif (c := _candidate(name, index)) is not None:
             if c.line_text is not None and Decimal(c.line_text) % HALF != 0:
-                plan.notes.append(ColumnNote(name, index, ColumnStatus.UNKNOWN,
-                                             f"a total of {c.line_text} goals is not a half-goal line: ignored"))
+                reason = f"a total of {c.line_text} goals is not a half-goal line: ignored"
+                plan.notes.append(ColumnNote(name, index, ColumnStatus.UNKNOWN, reason))
                 continue
             candidates.append(c)
         else:
