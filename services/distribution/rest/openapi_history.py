@@ -90,7 +90,7 @@ def paths() -> dict[str, Schema]:
             "parameters": [
                 _ID,
                 query("bookmaker", array(BOOKMAKER_ID) | {"maxItems": 50}, "only these bookmakers"),
-                query("phase", array({"enum": PHASES}) | {"maxItems": 2}, "opening and/or closing"),
+                query("phase", array({"enum": PHASES}) | {"maxItems": 50}, "opening and/or closing"),
                 query("market_key", {"type": "string", "minLength": 1, "maxLength": 200},
                       "one market, e.g. handicap|hcp=-0.75"),
             ],
@@ -107,7 +107,8 @@ def paths() -> dict[str, Schema]:
         "/v1/competitions": {"get": {
             "operationId": "listCompetitions",
             "summary": "Competitions with their seasons and event counts",
-            "parameters": [query("sport", array({"enum": SPORTS}) | {"maxItems": 4}, "only these sports")],
+            "parameters": [query("sport", array({"enum": SPORTS}) | {"maxItems": 50},
+                                 "only these sports")],
             "responses": {"200": _json(obj({"competitions": array(ref("CompetitionEntry"))}),
                                        "the competitions"), "400": BAD, "503": DOWN},
         }},
