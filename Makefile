@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # Every recipe that talks to the stack reads its settings from .data/local.env.
 WITH_ENV := source infra/local/env.sh &&
 
-.PHONY: help setup venv stack migrate topics tools up down status test unit lint typecheck pytest bench clean
+.PHONY: help setup venv stack migrate topics tools up down status test unit lint typecheck pytest bench history clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,12 @@ down:  ## stop the services and the stack
 status:  ## report each part of the platform
 	@infra/local/stack.sh status || true
 	@if [ -x infra/local/services.sh ]; then infra/local/services.sh status || true; fi
+
+HISTORY_DATA ?= ../shared/data/football-data
+
+history: migrate  ## import the football-data.co.uk files of HISTORY_DATA (default ../shared/data/football-data)
+	$(WITH_ENV) $(PY) -m services.history import $(HISTORY_DATA)
+	$(WITH_ENV) $(PY) -m services.history status
 
 lint: venv  ## ruff
 	$(VENV)/bin/ruff check .

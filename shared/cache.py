@@ -134,13 +134,22 @@ class LiveCache:
         keep = {s.event_id for s in snapshots}
         stale = [e for e in await self.event_ids(sport) if e not in keep]
         stale += [e for e in await self.live_ids(sport) if e not in keep and e not in stale]
-        if stale:
-            async with self._client.pipeline(transaction=True) as pipe:
-                pipe.zrem(events_index_key(self._prefix, sport), *stale)
-                pipe.zrem(live_index_key(self._prefix, sport), *stale)
-                pipe.delete(*[event_key(self._prefix, e) for e in stale])
-                await pipe.execute()
+        await self.drop(sport, stale)
         return written
+
+    async def drop(self, sport: Sport, event_ids: Sequence[str]) -> None:
+        """Forget events: their snapshots and index entries (readers fall back to MySQL).
+
+        For writers outside the processors (the history import) that change events in
+        MySQL directly: a snapshot a rebuild copied earlier must not outlive the change.
+        """
+        for start in range(0, len(event_ids), 500):
+            part = list(event_ids[start : start + 500])
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.zrem(events_index_key(self._prefix, sport), *part)
+                pipe.zrem(live_index_key(self._prefix, sport), *part)
+                pipe.delete(*[event_key(self._prefix, e) for e in part])
+                await pipe.execute()
 
     async def ping(self) -> None:
         """Raise unless Redis answers."""

@@ -19,6 +19,7 @@ from aiohttp import web
 from services.distribution.metrics import DistributionMetrics
 from services.distribution.rest.app import create_app
 from services.distribution.rest.context import DetailCache, RestContext
+from services.distribution.rest.history_queries import HistoryQueries
 from services.distribution.rest.queries import Queries
 from services.distribution.settings import DistributionSettings
 from services.distribution.snapshots import SnapshotSource
@@ -77,7 +78,7 @@ class DistributionService:
         await self.ws.start()
         self._ctx = RestContext(
             settings=s, queries=Queries(pool), source=source, metrics=self.metrics, pool=pool,
-            cache=cache, fanout=self.fanout, details=details,
+            cache=cache, fanout=self.fanout, details=details, history=HistoryQueries(pool),
         )
         app = create_app(self._ctx, ws_port=self.ws.port if s.ws_port == 0 else s.ws_port)
         self._runner = web.AppRunner(

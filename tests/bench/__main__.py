@@ -52,6 +52,7 @@ BENCHES = (
     # The platform as make up runs it (four processors, the load spread over the sports),
     # then the same load on one sport's single worker.
     Bench("e2e", "tests.bench.bench_e2e", (), ("--seconds", "5", "--reference-rate", "0"), 400),
+    Bench("history", "tests.bench.bench_history", (), ("--rounds", "1"), 300),
     Bench("e2e-football", "tests.bench.bench_e2e", ("--sports", "football", "--report",
           "e2e-football"), ("--seconds", "5", "--reference-rate", "0", "--sports", "football",
                             "--report", "e2e-football"), 400),
@@ -165,6 +166,16 @@ def summary_rows(runs: dict[str, dict[str, Any]]) -> list[tuple[str, ...]]:
                          "p50 / p99 / p99.9", f"{step['p50_ms']} / {step['p99_ms']} / "
                          f"{step['p999_ms']} ms", goal,
                          _met(step["p99_ms"] < 100) if n == 0 else "-"))
+    r = runs.get("history", {}).get("results")
+    if r:
+        rows += [
+            ("history import", f"one season file ({r['season_file']})", f"{r['season_s']:.2f} s",
+             "< 1 s", _met(r["goals_met"]["season_under_1s"])),
+            ("history import", f"all {r['files']} shared files", f"{r['all_s']:.2f} s", "< 5 s",
+             _met(r["goals_met"]["all_under_5s"])),
+            ("history import", "MariaDB alone, the same number of odds rows (anchor)",
+             f"{r['bare_odds_inserts_s']:.2f} s", "-", "-"),
+        ]
     r = runs.get("distribution", {}).get("results")
     if r:
         steps = r.get("ws", [])

@@ -34,6 +34,7 @@ from tests.support.distribution import (
     start_process,
     stop_process,
 )
+from tests.support.history import FIXTURES, import_paths
 
 pytestmark = pytest.mark.integration
 
@@ -44,6 +45,8 @@ KNOWN: dict[str, dict[str, Any]] = {
     "getEvent": {"path_parameters": {"id": "e00"}},
     "getOddsHistory": {"path_parameters": {"id": "e00", "market_key": "1x2"}},
     "getSettlements": {"query": {"event_id": "e02"}},
+    "getBookmakerOdds": {"path_parameters": {"id": "fd:match:E0:2019-08-09:liverpool:norwich"}},
+    "getLeagueTable": {"path_parameters": {"id": "fd:competition:E0"}},
 }
 
 
@@ -56,6 +59,7 @@ async def api_url(
     events, extra = rest_dataset()
     await seed_mysql(mysql_settings, events, extra)
     await seed_redis(redis_settings, events[:-1])
+    await import_paths(mysql_settings, FIXTURES / "E0_1920_head.csv")  # the history routes' data
     rest, ws = free_port(), free_port()
     env = service_env(kafka_settings, mysql_settings, redis_settings, rest, ws)
     process = await asyncio.to_thread(start_process, env, tmp_path / "service.log")
@@ -85,7 +89,8 @@ def test_live_api_conforms_to_its_openapi_document(api_url: str) -> None:
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.definition.raw["operationId"] for op in operations} >= {
         "listSports", "listEvents", "getEvent", "getOddsHistory", "getSettlements",
-        "getLedgerSummary",
+        "getLedgerSummary", "getBookmakerOdds", "getHistoryStatus", "listCompetitions",
+        "getLeagueTable",
     }
     for operation in operations:
         name = operation.definition.raw["operationId"]

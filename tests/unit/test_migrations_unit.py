@@ -22,6 +22,7 @@ from shared.enums import (
     SettlementResult,
     Sport,
 )
+from shared.footballdata.model import ColumnStatus, OddsPhase, ProblemAction, RunOutcome
 from shared.markets import Market, Outcome
 from shared.model import Competitor, FeedMessage, LiveBody, SettlementBody
 from shared.storage.migrate import (
@@ -299,6 +300,10 @@ EXPECTED_ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("markets", "resolution"): values_of(Resolution),
     ("markets", "status_before_final"): values_of(MarketStatus),
     ("ledger_refusals", "sport"): values_of(Sport),
+    ("history_odds", "phase"): values_of(OddsPhase),
+    ("history_runs", "outcome"): values_of(RunOutcome),
+    ("history_run_problems", "action"): values_of(ProblemAction),
+    ("history_run_columns", "status"): values_of(ColumnStatus),
 }
 
 
@@ -318,7 +323,8 @@ def test_migrations_create_the_tables_the_services_use() -> None:
     assert set(schema_tables()) == {
         "competitions", "competitors", "events", "live_state", "markets", "outcomes",
         "odds_history", "settlements", "cancellations", "provider_liveness", "ledger",
-        "ledger_duplicates", "ledger_refusals",
+        "ledger_duplicates", "ledger_refusals", "history_matches", "history_odds", "history_runs",
+        "history_run_problems", "history_run_columns",
     }
 
 

@@ -14,6 +14,7 @@ MODULES = [
     "services.ingestion.settings",
     "services.processors.settings",
     "services.distribution.settings",
+    "services.history.settings",
     "feedgen.settings",
 ]
 

@@ -12,7 +12,7 @@ import orjson
 import redis.exceptions
 from aiohttp import web
 
-from services.distribution.rest import handlers
+from services.distribution.rest import handlers, history
 from services.distribution.rest.context import RestContext
 from services.distribution.rest.openapi import openapi_document
 from services.distribution.rest.params import ParamError
@@ -92,7 +92,11 @@ def create_app(ctx: RestContext, *, ws_port: int | None = None) -> web.Applicati
         ("/v1/events", "events", handlers.events),
         ("/v1/events/{id}", "event", handlers.event),
         ("/v1/events/{id}/markets/{market_key}/history", "history", handlers.history),
+        ("/v1/events/{id}/bookmaker-odds", "bookmaker_odds", history.bookmaker_odds),
         ("/v1/settlements", "settlements", handlers.settlements),
+        ("/v1/history/status", "history_status", history.history_status),
+        ("/v1/competitions", "competitions", history.competitions),
+        ("/v1/competitions/{id}/table", "competition_table", history.competition_table),
         ("/v1/ledger/summary", "ledger", handlers.ledger),
         ("/openapi.json", "openapi", openapi),
         ("/healthz", "healthz", handlers.healthz),

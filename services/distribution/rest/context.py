@@ -9,6 +9,7 @@ from typing import ClassVar
 from aiohttp import web
 
 from services.distribution.metrics import DistributionMetrics
+from services.distribution.rest.history_queries import HistoryQueries
 from services.distribution.rest.queries import Queries
 from services.distribution.settings import DistributionSettings
 from services.distribution.snapshots import SnapshotSource
@@ -67,6 +68,7 @@ class RestContext:
     cache: LiveCache
     fanout: Fanout | None
     details: DetailCache
+    history: HistoryQueries
     closing: bool = False
 
     KEY: ClassVar[web.AppKey[RestContext]]

@@ -173,7 +173,9 @@ EVENT_ID = {"name": "id", "in": "path", "required": True, "schema": ID_SCHEMA}
 
 
 def openapi_document() -> Schema:
-    """The whole document."""
+    """The whole document (the history operations are in ``openapi_history``)."""
+    from services.distribution.rest import openapi_history
+
     sport_list = array({"enum": SPORTS}) | {"maxItems": 4}
     return {
         "openapi": "3.1.0",
@@ -247,6 +249,7 @@ def openapi_document() -> Schema:
                 "responses": {"200": _json(ref("LedgerSummary"), "counts"), "400": BAD,
                               "503": DOWN},
             }},
+            **openapi_history.paths(),
             "/healthz": {"get": {"operationId": "healthz", "summary": "Alive",
                                  "responses": {"200": _json(ref("Health"), "alive")}}},
             "/readyz": {"get": {
@@ -260,5 +263,5 @@ def openapi_document() -> Schema:
                                       "content": {"text/plain": {"schema": STR}}}},
             }},
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS | openapi_history.SCHEMAS},
     }
