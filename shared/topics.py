@@ -29,6 +29,10 @@ class Topics:
         """Applied deltas of one sport, with per-event versions."""
         return f"{self.prefix}.{sport.value}.updates"
 
+    def model(self, sport: Sport) -> str:
+        """The platform's own prices of one sport (``shared.fair.ModelPrices``), keyed by event id."""
+        return f"{self.prefix}.{sport.value}.model"
+
     @property
     def rejected(self) -> str:
         """Everything refused anywhere, with its reason and original payload."""
@@ -37,7 +41,7 @@ class Topics:
     def all(self) -> list[str]:
         """Every topic the platform uses."""
         names = [self.feed(s) for s in Sport] + [self.updates(s) for s in Sport]
-        return [*names, self.rejected]
+        return [*names, *(self.model(s) for s in Sport), self.rejected]
 
 
 async def create_topics(settings: KafkaSettings, topics: Topics | None = None) -> list[str]:
