@@ -78,6 +78,16 @@ class AppliedSettlement(MarketSettlement):
     change: SettlementChange = "new"
 
 
+class AppliedCancellation(_Frozen):
+    """A market's cancellation as a delta carries it: its bets are void, all of them or
+    only those placed within ``start_time``..``end_time`` (an open end is unbounded)."""
+
+    market_key: str
+    void_reason: str | None = None
+    start_time: UtcDatetime | None = None
+    end_time: UtcDatetime | None = None
+
+
 class RefusedMarket(_Frozen):
     """A market of an applied message that was not applied, and why."""
 
@@ -113,8 +123,9 @@ class EventDelta(_Frozen):
     Only what changed is present: ``fixture`` and ``live`` replace the previous ones;
     ``markets`` lists each changed market in full; ``settlements`` lists the results
     applied by this message, each saying whether it is new, confirms or corrects earlier
-    results (rolled-back markets are in ``rolled_back``); ``refused`` lists the markets
-    of the message that were not applied, with the reason (the rest was).
+    results (rolled-back markets are in ``rolled_back``); ``cancellations`` the markets a
+    cancel voided, with its betting window; ``refused`` lists the markets of the message
+    that were not applied, with the reason (the rest was).
     """
 
     event_id: Identifier
@@ -130,6 +141,7 @@ class EventDelta(_Frozen):
     live: LiveState | None = None
     markets: tuple[MarketState, ...] = ()
     settlements: tuple[AppliedSettlement, ...] = ()
+    cancellations: tuple[AppliedCancellation, ...] = ()
     rolled_back: tuple[str, ...] = ()
     refused: tuple[RefusedMarket, ...] = ()
 

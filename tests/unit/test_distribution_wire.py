@@ -20,7 +20,7 @@ from services.distribution.ws.protocol import (
     parse_client_message,
 )
 from shared.enums import EventStatus, SettlementResult
-from shared.live import AppliedSettlement, EventSnapshot, apply_delta
+from shared.live import AppliedCancellation, AppliedSettlement, EventSnapshot, apply_delta
 from shared.markets import OutcomeSettlement
 from tests.support.distribution_fakes import decode_frames, delta, market, snapshot_data
 
@@ -122,3 +122,11 @@ def test_bad_client_messages_name_the_field(raw: str, field: str | None) -> None
     with pytest.raises(BadMessage) as bad:
         parse_client_message(raw)
     assert bad.value.field == field
+
+
+def test_merging_keeps_cancellations_unless_rolled_back_later() -> None:
+    void = AppliedCancellation(market_key="1x2", void_reason="error")
+    first = delta("ev", 2, cancellations=(void, AppliedCancellation(market_key="btts")))
+    second = delta("ev", 3, rolled_back=("btts",))
+    merged = merge_deltas(first, second)
+    assert [c.market_key for c in merged.cancellations] == ["1x2"]

@@ -9,6 +9,8 @@ not in force says so instead of inventing a state. The same questions for cancel
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from services.processors.domain.decide import Decision, decide
@@ -302,3 +304,16 @@ def test_snapshot_carries_the_resolution(msgs: Messages) -> None:
     snapshot = EventSnapshot.model_validate_json(state.snapshot().model_dump_json())
     assert snapshot.markets["1x2"].resolution is Resolution.LIVE_SCOUTED
     assert snapshot.markets[TOTALS].resolution is None
+
+
+def test_the_cancel_delta_carries_each_market_and_its_betting_window(msgs: Messages) -> None:
+    state = build(msgs, priced(msgs))
+    start, end = datetime(2026, 5, 1, 12, 10, tzinfo=UTC), datetime(2026, 5, 1, 12, 12, tzinfo=UTC)
+    cancel = msgs.message("e1", "cancel", {  # type: ignore[arg-type]
+        "market_keys": ["1x2", TOTALS], "void_reason": "odds feed error",
+        "start_time": start, "end_time": end})
+    decision = run(state, cancel)
+    assert decision.delta is not None
+    assert [(c.market_key, c.void_reason, c.start_time, c.end_time)
+            for c in decision.delta.cancellations] == [
+        ("1x2", "odds feed error", start, end), (TOTALS, "odds feed error", start, end)]

@@ -55,6 +55,9 @@ def filter_delta(data: Mapping[str, Any], shape: Shape) -> dict[str, Any]:
         s for s in data.get("settlements", ()) if market_matches(shape, s["market_key"])
     ]
     out["rolled_back"] = [k for k in data.get("rolled_back", ()) if market_matches(shape, k)]
+    if "cancellations" in data:
+        out["cancellations"] = [
+            c for c in data["cancellations"] if market_matches(shape, c["market_key"])]
     if "refused" in data:
         out["refused"] = [r for r in data["refused"] if market_matches(shape, r["market_key"])]
     return out

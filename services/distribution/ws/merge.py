@@ -32,6 +32,10 @@ def merge_deltas(first: EventDelta, second: EventDelta) -> EventDelta:
             settlement = settlement.model_copy(update={"change": "new"})
         later.append(settlement)
     settlements = (*earlier.values(), *later)
+    cancelled_later = {c.market_key for c in second.cancellations}
+    cancellations = (*(c for c in first.cancellations
+                       if c.market_key not in undone and c.market_key not in cancelled_later),
+                     *second.cancellations)
     rolled_back = tuple(dict.fromkeys((*first.rolled_back, *second.rolled_back)))
     return second.model_copy(
         update={
@@ -40,6 +44,7 @@ def merge_deltas(first: EventDelta, second: EventDelta) -> EventDelta:
             "live": second.live or first.live,
             "markets": tuple(markets.values()),
             "settlements": settlements,
+            "cancellations": cancellations,
             "rolled_back": rolled_back,
             "refused": first.refused + second.refused,
         }

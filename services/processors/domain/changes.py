@@ -10,6 +10,7 @@ from typing import Any, Literal, NamedTuple
 from services.processors.domain.state import MarketEntry, VoidTerms
 from shared.enums import EventStatus, MarketStatus, Resolution, SettlementResult
 from shared.live import (
+    AppliedCancellation,
     AppliedSettlement,
     FixtureState,
     LiveState,
@@ -108,6 +109,7 @@ class Change:
     cancellations: list[CancellationRow] = field(default_factory=list)
     marks: list[RowMark] = field(default_factory=list)
     settled: list[AppliedSettlement] = field(default_factory=list)
+    voided: list[AppliedCancellation] = field(default_factory=list)
     rolled_back: tuple[str, ...] = ()
     # Markets of the message that were not applied (the rest was), with the reason.
     refused: list[RefusedMarket] = field(default_factory=list)
@@ -124,7 +126,8 @@ class Change:
         A message with at least one market applied (or already as it says) is applied,
         its refused markets listed; one whose every market was refused is rejected.
         """
-        if not self.refused or self.markets or self.settled or self.marks or self.unchanged:
+        if not self.refused or self.markets or self.settled or self.voided or self.marks \
+                or self.unchanged:
             return
         if len(self.refused) == 1:
             raise Refused(self.refused[0].reason, tuple(self.refused))

@@ -38,7 +38,7 @@ from shared.enums import (
     Resolution,
     market_transition_error,
 )
-from shared.live import AppliedSettlement, SettlementChange
+from shared.live import AppliedCancellation, AppliedSettlement, SettlementChange
 from shared.markets import MarketSettlement, OutcomeSettlement
 from shared.model import CancelBody, FeedMessage, RollbackBody, SettlementBody
 
@@ -190,6 +190,10 @@ def _cancel(
                                     "superseded"))
     _closed(state, msg, entry, MarketStatus.CANCELLED, terms.void_reason, change,
             Resolution.VOID, None, terms)
+    change.voided.append(AppliedCancellation(
+        market_key=key, void_reason=terms.void_reason, start_time=terms.start_time,
+        end_time=terms.end_time,
+    ))
     change.cancellations.append(
         CancellationRow(
             event_id=state.event_id,

@@ -178,6 +178,7 @@ def apply_change(
         "live": change.live,
         "markets": tuple(entry.state for entry in change.markets.values()),
         "settlements": tuple(change.settled),
+        "cancellations": tuple(change.voided),
         "rolled_back": change.rolled_back,
         "refused": tuple(change.refused),
     })
