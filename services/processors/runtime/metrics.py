@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from shared.enums import Disposition, Sport
@@ -93,3 +96,25 @@ class Metrics:
     def render(self) -> bytes:
         """The exposition text."""
         return generate_latest(self.registry)
+
+
+def observe_many(histogram: Histogram, amounts: Iterable[float]) -> None:
+    """``histogram.observe(a)`` for every amount, one increment per bucket.
+
+    A batch of thousands of records observes each record's delay; one ``observe`` per
+    record cost a few percent of the worker's CPU. Same result as observing one by one
+    (each amount counts in the first bucket whose bound it does not exceed); this reads
+    the histogram's bucket list, as ``Histogram.observe`` itself does.
+    """
+    bounds = histogram._upper_bounds
+    counts = [0] * len(bounds)
+    total = 0.0
+    for amount in amounts:
+        total += amount
+        counts[bisect_left(bounds, amount)] += 1
+    if not any(counts):
+        return
+    histogram._sum.inc(total)
+    for bucket, count in zip(histogram._buckets, counts, strict=True):
+        if count:
+            bucket.inc(count)
