@@ -46,7 +46,7 @@ from tests.support.samples import Messages
 from tests.support.stack import load_local_env, local_endpoints
 
 GOALS = {"worker_per_stock_faust": 0.5, "moonshot_worker_per_stock_faust": 1.0,
-         "p99_ms_at_half_load": 50}
+         "p99_ms_at_half_load": 50, "idle_cpu_percent": 0.5}
 SPORT = Sport.FOOTBALL
 LINES = ("totals|total=2.5", "handicap|hcp=-0.5")
 
@@ -263,6 +263,8 @@ async def throughput(endpoints: Any, args: argparse.Namespace, logs: Path) -> di
             code = worker.terminate()
         first = next((t, c) for t, c in timeline if c > 0)
         last = timeline[-1]
+        if last[0] <= first[0]:  # all in one batch: time it from the last empty poll
+            first = max(((t, c) for t, c in timeline if c == 0), default=first)
         rate = (last[1] - first[1]) / (last[0] - first[0]) if last[0] > first[0] else float("nan")
         sizes = histogram(metrics, "sportsfeed_processor_batch_size")
         count = sizes[-1][1] if sizes else 0
@@ -280,6 +282,24 @@ async def throughput(endpoints: Any, args: argparse.Namespace, logs: Path) -> di
             "faust_ceiling": ceiling,
             "profile": profiler.top(25) if profiler is not None else None,
         }
+
+
+async def idle(endpoints: Any, args: argparse.Namespace, logs: Path) -> dict[str, Any]:
+    """A ready worker with no traffic: its CPU over ``--idle-seconds`` (from ``/proc``)."""
+    async with Stack(endpoints, args.partitions) as stack:
+        worker = WorkerProcess(SPORT, stack.kafka, stack.mysql, stack.redis, logs / "idle.log",
+                               extra_env=args.worker_env).start()
+        try:
+            await worker.wait_ready()
+            await asyncio.sleep(3)  # start-up work (joining the group, first fetches) done
+            assert worker.proc is not None
+            cpu0, t0 = cpu_seconds(worker.proc.pid), time.monotonic()
+            await asyncio.sleep(args.idle_seconds)
+            cpu1, t1 = cpu_seconds(worker.proc.pid), time.monotonic()
+        finally:
+            code = worker.terminate()
+    return {"seconds": round(t1 - t0, 1),
+            "cpu_percent_of_core": round((cpu1 - cpu0) / (t1 - t0) * 100, 2), "exit_code": code}
 
 
 async def latency(endpoints: Any, args: argparse.Namespace, rate: float, logs: Path) -> dict[str, Any]:
@@ -332,6 +352,12 @@ def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
          "moonshot" if ratio >= GOALS["moonshot_worker_per_stock_faust"]
          else "met" if ratio >= GOALS["worker_per_stock_faust"] else "missed"),
     ]
+    idle_run = results.get("idle")
+    if idle_run is not None:
+        rows.append((f"idle worker CPU over {idle_run['seconds']} s",
+                     f"{idle_run['cpu_percent_of_core']}% of a core",
+                     f"< {GOALS['idle_cpu_percent']}%",
+                     "met" if idle_run["cpu_percent_of_core"] < GOALS["idle_cpu_percent"] else "missed"))
     if lat is not None:
         rows += [
             (f"append to commit p50 at {lat['achieved_rate']:,} msg/s", f"{lat['p50_ms']} ms", "", ""),
@@ -372,6 +398,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     endpoints = local_endpoints()
     logs = Path(tempfile.mkdtemp(prefix="bench-processors-"))
     results: dict[str, Any] = {"throughput": await throughput(endpoints, args, logs)}
+    results["idle"] = await idle(endpoints, args, logs) if args.idle_seconds > 0 else None
     if args.throughput_only:
         results["latency"] = None
     else:
@@ -393,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=float, metavar="SECONDS",
                         help="sample the worker with py-spy for this long in each phase")
     parser.add_argument("--throughput-only", action="store_true", help="skip the latency phase")
+    parser.add_argument("--idle-seconds", type=float, default=20.0,
+                        help="how long an idle worker's CPU is measured (0: not at all)")
     parser.add_argument("--batch-within", type=float,
                         help="SPORTSFEED_PROCESSOR_BATCH_WITHIN_S for the worker")
     parser.add_argument("--batch-max", type=int, help="SPORTSFEED_PROCESSOR_BATCH_MAX for the worker")
