@@ -280,3 +280,39 @@ async def test_two_workers_of_one_sport_share_its_partitions(
     finally:
         for w in workers:
             w.ensure_stopped()
+
+
+async def test_rebalances_mid_stream_lose_nothing_and_apply_nothing_twice(
+    stack: Stack, tmp_path: Path, db: Db, cache: LiveCache,
+) -> None:
+    """A second worker joins while the first is applying (its partitions are revoked
+    mid-stream), then the first leaves by SIGTERM (a second rebalance): every message is
+    applied exactly once, and Redis ends as MySQL."""
+    kafka, mysql, redis = stack
+    group = f"{kafka.topic_prefix}-shared"
+    messages = feed(events=40, count=6000, seed=23)
+    await produce(kafka, messages)
+    first = WorkerProcess(Sport.FOOTBALL, kafka, mysql, redis, tmp_path / "first.log",
+                          group=group, extra_env=SMALL_BATCHES).start()
+    second = WorkerProcess(Sport.FOOTBALL, kafka, mysql, redis, tmp_path / "second.log",
+                           group=group, extra_env=SMALL_BATCHES)
+    try:
+        await first.wait_ready()
+        await wait_until(lambda: _more_than(db, 500), 60, every=0.05, what="some applied")
+        second.start()
+        await second.wait_ready(partitions=False)
+
+        async def split() -> bool:
+            owned = [json.loads((await w.get("/readyz"))[1])["partitions"] for w in (first, second)]
+            return all(owned)
+
+        await wait_until(split, 60, what="the second worker owning a partition")
+        assert await ledger_total(db) < len(messages), "the stream ended before the rebalance"
+        assert await asyncio.to_thread(first.terminate, 60) == 0
+        await wait_until(lambda: _more_than(db, len(messages) - 1), 120, what="all applied")
+        await assert_exactly_once(db, messages)
+        await assert_redis_matches_mysql(db, cache)
+        assert second.terminate() == 0
+    finally:
+        first.ensure_stopped()
+        second.ensure_stopped()
