@@ -46,6 +46,8 @@ class ProcessorSettings(BaseSettings):
     # How often acknowledged offsets are committed to Kafka (after MySQL committed).
     commit_interval_s: float = Field(default=1.0, gt=0)
     session_timeout_s: float = Field(default=10.0, ge=6)
+    # Readiness fails while the oldest unapplied feed record is older than this.
+    max_lag_s: float = Field(default=30.0, gt=0)
 
     # Provider liveness: silent longer than this suspends the provider's active markets.
     alive_window_s: float = Field(default=20.0, gt=0)

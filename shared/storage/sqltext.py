@@ -87,17 +87,29 @@ _RENDER: dict[type, Callable[[Any], str]] = {
 }
 
 
+def _enum_literal(value: Enum) -> str:
+    return literal(value.value)
+
+
+def _str_literal(value: str) -> str:
+    return quote(str(value))
+
+
 def literal(value: Any) -> str:
     """One SQL literal: str, int, Decimal, None, bool, aware datetime (stored as naive
     UTC), date, enums and other str subclasses by their value."""
-    render = _RENDER.get(type(value))
+    kind = type(value)
+    render = _RENDER.get(kind)
     if render is not None:
         return render(value)
+    # An enum or a str subclass: learn its renderer once (a batch renders thousands).
     if isinstance(value, Enum):
-        return literal(value.value)
-    if isinstance(value, str):  # str subclasses other than enums
-        return quote(str(value))
-    raise TypeError(f"no SQL literal for {type(value).__name__}")
+        _RENDER[kind] = _enum_literal
+    elif isinstance(value, str):
+        _RENDER[kind] = _str_literal
+    else:
+        raise TypeError(f"no SQL literal for {kind.__name__}")
+    return _RENDER[kind](value)
 
 
 def time_literal(value: datetime | None) -> str:

@@ -34,6 +34,8 @@ class FakeKafka:
         self.config = config
         self.batches: asyncio.Queue[dict[TopicPartition, list[Record]]] = asyncio.Queue()
         self.commits: list[dict[TopicPartition, int]] = []
+        self.committed_offsets: dict[TopicPartition, int] = {}
+        self.high: dict[TopicPartition, int] = {}
         self.listener: Any = None
         self.stopped = False
 
@@ -51,6 +53,19 @@ class FakeKafka:
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         self.commits.append(dict(offsets))
+        self.committed_offsets.update(offsets)
+
+    async def committed(self, tp: TopicPartition) -> int | None:
+        return self.committed_offsets.get(tp)
+
+    async def beginning_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        return dict.fromkeys(tps, 0)
+
+    def highwater(self, tp: TopicPartition) -> int | None:
+        return self.high.get(tp)
+
+    async def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        return {tp: self.high[tp] for tp in tps if tp in self.high}
 
     async def stop(self) -> None:
         self.stopped = True
@@ -185,3 +200,23 @@ async def test_stop_lets_the_batch_in_progress_commit_then_commits_and_leaves() 
     assert h.seen == [[(0, 0), (0, 1)]]
     assert h.kafka.commits == [{P0: 2}]
     assert h.kafka.stopped
+
+
+async def test_lag_counts_every_record_not_applied_and_the_age_of_the_oldest_in_hand() -> None:
+    h = Harness()
+    feed = await started(h, commit_interval_s=3600)
+    assert h.kafka is not None
+    h.kafka.high = {P0: 10, P1: 0}
+    assert await feed.lag() == {0: (10, 0.0), 1: (0, 0.0)}  # none in hand yet: since assigned
+    h.gate.clear()
+    await h.kafka.batches.put({P0: records(4)})  # Kafka timestamps of 2023-11-14
+    await h.entered.wait()
+    lag = await feed.lag()
+    assert lag[0][0] == 10
+    assert lag[0][1] > 86400  # the oldest unapplied record in hand is that old
+    h.gate.set()
+    await asyncio.sleep(0.05)
+    assert (await feed.lag())[0][0] == 6
+    h.kafka.high = {P0: 4, P1: 0}
+    assert await feed.lag() == {0: (0, 0.0), 1: (0, 0.0)}
+    await feed.stop()

@@ -111,7 +111,8 @@ def _add_views(app: Any, sport: Sport, runtime: Runtime, metrics: Metrics) -> No
         return self.json(body, status=200 if ready else 503)
 
     async def prometheus(self: Any, request: Any) -> Any:
-        """Prometheus exposition."""
+        """Prometheus exposition (the feed's lag measured as it is scraped)."""
+        await runtime.update_lag()
         return self.bytes(metrics.render(), content_type=CONTENT_TYPE_LATEST.split("; charset")[0])
 
     app.page("/healthz")(healthz)

@@ -65,7 +65,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._owner.before_revoke(revoked)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        self._owner.assigned(assigned)
+        await self._owner.assigned(assigned)
 
 
 class FeedConsumer(Service):
@@ -97,6 +97,12 @@ class FeedConsumer(Service):
         self._last_commit = time.monotonic()
         self._stopping = False
         self.assignment: set[TopicPartition] = set()
+        # Lag, per partition: the next offset to apply (the committed offset at assignment,
+        # then after each applied batch), the first offset and Kafka timestamp of each
+        # batch fetched but not applied yet, and when the partition was last caught up.
+        self._next: dict[TopicPartition, int] = {}
+        self._held: dict[TopicPartition, list[tuple[int, float]]] = {}
+        self._caught_up_at: dict[TopicPartition, float] = {}
         # Partitions a rebalance is taking away: no new batch starts on their records.
         self._leaving: set[TopicPartition] = set()
 
@@ -152,6 +158,10 @@ class FeedConsumer(Service):
                     for tp, records in batch.items() for r in records
                 ]
                 offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
+                for tp, records in batch.items():
+                    first = records[0]
+                    stamp = first.timestamp / 1000 if first.timestamp is not None else time.time()
+                    self._held.setdefault(tp, []).append((first.offset, stamp))
                 await self._settle()
                 if self._stopping:  # fetched as the worker stopped: replayed after restart
                     return
@@ -180,6 +190,10 @@ class FeedConsumer(Service):
         for tp, offset in offsets.items():
             if tp in self.assignment:
                 self._committable[tp] = offset
+            self._next[tp] = max(offset, self._next.get(tp, 0))
+            held = self._held.get(tp)
+            if held:
+                held[:] = [h for h in held if h[0] >= offset]
         previous = self._publishing
         self._publishing = asyncio.ensure_future(self._publish(previous, plans))
         await self._commit()
@@ -224,7 +238,51 @@ class FeedConsumer(Service):
             self.assignment -= set(revoked)
             self._leaving -= set(revoked)
 
-    def assigned(self, assigned: list[TopicPartition]) -> None:
-        """The partitions this worker owns now."""
+    async def lag(self) -> dict[int, tuple[int, float]]:
+        """Per owned partition: records not applied yet (behind the high watermark) and the
+        age in seconds of the oldest of them (0 when caught up)."""
+        consumer = self._consumer
+        owned = list(self.assignment)
+        if consumer is None or not owned:
+            return {}
+        try:
+            # The broker's end offsets: the consumer's own high watermarks are only as
+            # fresh as its last fetch, and a stalled worker fetches nothing.
+            ends = await asyncio.wait_for(consumer.end_offsets(owned), 2.0)
+        except Exception:
+            ends = {tp: consumer.highwater(tp) for tp in owned}
+        now = time.time()
+        found: dict[int, tuple[int, float]] = {}
+        for tp in owned:
+            high = ends.get(tp)
+            start = self._next.get(tp)
+            if high is None or start is None:  # nothing fetched from it yet
+                continue
+            behind = max(0, high - start)
+            if behind == 0:
+                self._caught_up_at[tp] = now
+                found[tp.partition] = (0, 0.0)
+                continue
+            held = self._held.get(tp)
+            # The oldest unapplied record in hand, else (still in Kafka) since caught up.
+            since = held[0][1] if held else self._caught_up_at.setdefault(tp, now)
+            found[tp.partition] = (behind, max(0.0, now - since))
+        return found
+
+    async def assigned(self, assigned: list[TopicPartition]) -> None:
+        """The partitions this worker owns now, and where each one's unapplied records start."""
         self.assignment = set(assigned)
+        for tp in list(self._held):
+            if tp not in self.assignment:
+                del self._held[tp]
+        self._next = {tp: o for tp, o in self._next.items() if tp in self.assignment}
+        consumer = self._consumer
+        for tp in assigned:
+            if tp in self._next or consumer is None:
+                continue
+            with contextlib.suppress(Exception):  # unknown until the first batch, then
+                committed = await consumer.committed(tp)
+                if committed is None:
+                    committed = (await consumer.beginning_offsets([tp]))[tp]
+                self._next[tp] = committed
         log.info("feed partitions assigned: %s", sorted(tp.partition for tp in assigned))

@@ -83,11 +83,31 @@ class Metrics:
             "Markets of applied or rejected messages refused one by one (ledger_refusals)",
             ["sport"], registry=r,
         ).labels(self.sport)
+        self.lag_records = Gauge(
+            "sportsfeed_processor_lag_records",
+            "Feed records not applied yet, behind the partition's high watermark",
+            ["sport", "partition"], registry=r,
+        )
+        self.lag_seconds = Gauge(
+            "sportsfeed_processor_lag_seconds",
+            "Age of the oldest feed record not applied yet (0 when caught up)",
+            ["sport", "partition"], registry=r,
+        )
         self.silence_suspensions = Counter(
             "sportsfeed_processor_silence_suspensions",
             "Events whose markets were suspended for a silent provider",
             ["sport", "provider"], registry=r,
         )
+
+    def set_lag(self, lag: dict[int, tuple[int, float]]) -> None:
+        """This worker's lag per owned partition (partitions it no longer owns disappear)."""
+        for gauge in (self.lag_records, self.lag_seconds):
+            for labels in list(gauge._metrics):  # the children: (sport, partition)
+                if int(labels[1]) not in lag:
+                    gauge.remove(*labels)
+        for partition, (records, seconds) in lag.items():
+            self.lag_records.labels(self.sport, str(partition)).set(records)
+            self.lag_seconds.labels(self.sport, str(partition)).set(round(seconds, 3))
 
     def count(self, disposition: Disposition, n: int = 1) -> None:
         """Add ``n`` messages of one disposition."""

@@ -43,6 +43,9 @@ class Runtime(Protocol):
     async def readiness(self) -> dict[str, str]:
         """Each dependency's state: ``ok`` or why not."""
 
+    async def update_lag(self) -> dict[int, tuple[int, float]]:
+        """Measure the feed's lag and set the lag metrics."""
+
     def partitions(self) -> set[int]:
         """The feed partitions this worker owns now."""
 
@@ -154,6 +157,22 @@ class ProcessorRuntime(Service):
                 checks[name] = "ok"
             except Exception as exc:
                 checks[name] = f"unreachable: {exc!r}"[:300]
-        # Reachable is not enough: a worker stuck on a batch it cannot commit says so.
+        # Reachable is not enough: a worker stuck on a batch it cannot commit says so,
+        # and so does one too far behind its partitions.
         checks["progress"] = self.processor.progress()
+        checks["lag"] = self.lag_check(await self.update_lag())
         return checks
+
+    async def update_lag(self) -> dict[int, tuple[int, float]]:
+        """Measure the lag of the owned partitions and set the lag metrics."""
+        lag = await self.feed.lag() if self.feed is not None else {}
+        self.metrics.set_lag(lag)
+        return lag
+
+    def lag_check(self, lag: dict[int, tuple[int, float]]) -> str:
+        """``ok``, or which partitions are behind by more than ``max_lag_s``."""
+        late = {p: v for p, v in lag.items() if v[1] > self.settings.max_lag_s}
+        if not late:
+            return "ok"
+        return "behind: " + ", ".join(
+            f"partition {p} by {n:,} records, {s:.0f} s" for p, (n, s) in sorted(late.items()))
