@@ -17,8 +17,9 @@ counts::
 with ``w = exp(-ξ · days before the latest match)``. The market digests news within days, so its
 prices decay fast (ξ = 0.02: half-life 35 days); a result counts for 1 % of a priced
 match (results add nothing measurable once prices are there, but they carry a match
-without prices). ``rho`` is fixed at -0.1, the value that makes the markets' 1X2 and
-over/under prices consistent in every season of both leagues in the shared files. The
+without prices). ``rho`` is fixed at -0.1: the markets' 1X2 and over/under prices are
+most consistent with each other at -0.05 to -0.1 in every season of both leagues in the
+shared files, at -0.1 in most. The
 result is a :class:`~shared.pricing.football_fit.FittedFootball` (``kind="market"``):
 the same plain numbers and ``.params(home, away)`` as the goals models, so whatever
 prices from one prices from the other.
