@@ -118,8 +118,9 @@ class FeedConsumer(Service):
             session_timeout_ms=int(self._session_timeout * 1000),
             heartbeat_interval_ms=int(min(3.0, self._session_timeout / 3) * 1000),
             max_poll_records=self._batch_max,
-            # A quiet topic is long-polled: no busy loop while idle.
-            fetch_max_wait_ms=500,
+            # A quiet topic is long-polled: the broker answers as soon as a record comes
+            # (latency does not depend on this), so idle costs one fetch every 2 s.
+            fetch_max_wait_ms=2000,
         )
         await self._consumer.start()
         self._consumer.subscribe([self._topic], listener=_Listener(self))
@@ -145,7 +146,7 @@ class FeedConsumer(Service):
         assert consumer is not None
         while not self.should_stop and not self._stopping:
             try:
-                batch = await consumer.getmany(timeout_ms=1000, max_records=self._batch_max)
+                batch = await consumer.getmany(timeout_ms=2000, max_records=self._batch_max)
                 if batch and self._within > 0:
                     await self._linger(batch)
             except ConsumerStoppedError:
