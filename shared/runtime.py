@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 import time
 from collections.abc import Callable
 
@@ -20,6 +22,23 @@ def install_uvloop() -> bool:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     log.info("event loop: uvloop")
     return True
+
+
+async def kafka_reachable(bootstrap: str, wait_s: float = 2.0) -> None:
+    """Raise unless a bootstrap broker accepts a TCP connection (readiness checks)."""
+    errors = []
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            async with asyncio.timeout(wait_s):
+                _, writer = await asyncio.open_connection(host, int(port))
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+            return
+        except (OSError, TimeoutError, socket.gaierror) as exc:
+            errors.append(f"{server}: {exc!r}")
+    raise ConnectionError("; ".join(errors))
 
 
 class RepeatFilter(logging.Filter):

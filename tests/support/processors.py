@@ -20,7 +20,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
 import aiomysql
@@ -43,11 +43,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def worker_env(
-    kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings, *, group: str,
-    web_port: int, extra: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """The environment of a worker on the test's own topics, database and prefix."""
+def stack_env(kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings) -> dict[str, str]:
+    """This process's environment pointed at the test's own topics, database and prefix."""
     return {
         **os.environ,
         "SPORTSFEED_KAFKA_BOOTSTRAP": kafka.bootstrap,
@@ -59,6 +56,16 @@ def worker_env(
         "SPORTSFEED_MYSQL_DATABASE": mysql.database,
         "SPORTSFEED_REDIS_URL": redis.url,
         "SPORTSFEED_REDIS_KEY_PREFIX": redis.key_prefix,
+    }
+
+
+def worker_env(
+    kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings, *, group: str,
+    web_port: int, extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment of a worker on the test's own topics, database and prefix."""
+    return {
+        **stack_env(kafka, mysql, redis),
         "SPORTSFEED_PROCESSOR_GROUP_ID": group,
         "SPORTSFEED_PROCESSOR_WEB_PORT": str(web_port),
         "SPORTSFEED_PROCESSOR_WEB_HOST": "127.0.0.1",
@@ -67,37 +74,32 @@ def worker_env(
     }
 
 
-class WorkerProcess:
-    """``python -m services.processors <sport>`` as a subprocess."""
+class ServiceProcess:
+    """A ``python -m <module> [args]`` service as a subprocess, its output in a log file."""
 
-    def __init__(
-        self, sport: Sport, kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings,
-        log: Path, *, group: str | None = None, extra_env: Mapping[str, str] | None = None,
-    ) -> None:
-        self.sport = sport
-        self.port = free_port()
-        self.group = group or f"{kafka.topic_prefix}-proc"
-        self.env = worker_env(kafka, mysql, redis, group=self.group, web_port=self.port,
-                              extra=extra_env)
+    def __init__(self, args: Sequence[str], env: Mapping[str, str], log: Path, port: int) -> None:
+        self.args = list(args)
+        self.env = dict(env)
         self.log = log
+        self.port = port
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        """Base URL of the worker's web server."""
+        """Base URL of the service's web server."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> WorkerProcess:
+    def start(self) -> Self:
         """Start the process (its output goes to the log file)."""
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "services.processors", self.sport.value],
+                [sys.executable, "-m", *self.args],
                 cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
             )
         return self
 
     async def get(self, path: str) -> tuple[int, str]:
-        """GET a path of the worker's web server."""
+        """GET a path of the service's web server."""
         async with aiohttp.ClientSession() as session, session.get(self.url + path) as response:
             return response.status, await response.text()
 
@@ -107,16 +109,16 @@ class WorkerProcess:
         while time.monotonic() < deadline:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.tail()}")
+                raise RuntimeError(f"{self.args[0]} exited with {self.proc.returncode}:\n{self.tail()}")
             with suppress(aiohttp.ClientError, OSError, ValueError):
                 status, body = await self.get("/readyz")
                 if status == 200 and (not partitions or json.loads(body)["partitions"]):
                     return
             await asyncio.sleep(0.2)
-        raise TimeoutError(f"worker not ready in {within}s:\n{self.tail()}")
+        raise TimeoutError(f"{self.args[0]} not ready in {within}s:\n{self.tail()}")
 
     def tail(self, lines: int = 40) -> str:
-        """The end of the worker's log."""
+        """The end of the service's log."""
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
@@ -144,6 +146,20 @@ class WorkerProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+class WorkerProcess(ServiceProcess):
+    """``python -m services.processors <sport>`` as a subprocess."""
+
+    def __init__(
+        self, sport: Sport, kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings,
+        log: Path, *, group: str | None = None, extra_env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.sport = sport
+        port = free_port()
+        self.group = group or f"{kafka.topic_prefix}-proc"
+        env = worker_env(kafka, mysql, redis, group=self.group, web_port=port, extra=extra_env)
+        super().__init__(["services.processors", sport.value], env, log, port)
 
 
 async def produce(
