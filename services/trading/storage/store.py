@@ -154,9 +154,11 @@ class TradingStore:
     async def _load(self, cur: Any, deltas: Sequence[EventDelta], engine: Engine) -> Book:
         sports = {d.event_id: d.sport for d in deltas}
         events = sorted(sports)
+        # ON DUPLICATE KEY rather than INSERT IGNORE: the same effect without a warning
+        # per known event.
         await cur.execute(
-            f"INSERT IGNORE INTO trading_events (event_id, sport) VALUES"
-            f" {', '.join(['(%s, %s)'] * len(events))}",
+            f"INSERT INTO trading_events (event_id, sport) VALUES"
+            f" {', '.join(['(%s, %s)'] * len(events))} ON DUPLICATE KEY UPDATE event_id = event_id",
             [v for e in events for v in (e, sports[e].value)])
         await cur.execute(
             "SELECT event_id, sport, version, last_live_version, status FROM trading_events"
