@@ -1,4 +1,6 @@
-"""The trading page in headless Chromium: events appear, prices move, suspensions grey out.
+"""The trading page in headless Chromium: events appear, prices move, suspensions grey out;
+the paper-trading panel shows each strategy's bankroll curve and open bets, and moves
+when a bet settles.
 
 Debian's Chromium (``apt-get install -y chromium``) driven by Playwright's Python package;
 Playwright's own browser download is never used. The page is served by an in-process
@@ -7,6 +9,7 @@ distribution service on the real stack; updates are published to the fresh topic
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -25,11 +28,15 @@ from tests.support.distribution import (
     market,
     publish,
     publisher,
+    rest_events,
     running_service,
+    seed_mysql,
     seed_redis,
     service_settings,
     snapshot,
 )
+from tests.support.trading import result, settled, settlement_delta
+from tests.support.trading_service import apply_deltas, seed_trading
 
 pytestmark = pytest.mark.e2e
 
@@ -39,6 +46,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 SCREENSHOT = REPO / ".data" / "screenshots" / "trading.png"
+TRADING_SCREENSHOT = REPO / ".data" / "screenshots" / "trading-panel.png"
 
 
 def board_markets(home: str = "2.10", handicap: MarketStatus = MarketStatus.ACTIVE) -> list[MarketState]:
@@ -131,5 +139,56 @@ async def test_page_shows_events_and_a_published_price_change(
 
             await page.locator('.tab[data-sport="basketball"]').click()
             await expect(page.locator('[data-event-id="bb-1"]')).to_contain_text("Lakers")
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+async def trading_page(
+    chromium: str, kafka_settings: KafkaSettings, mysql_settings: MySQLSettings,
+    redis_settings: RedisSettings,
+) -> AsyncIterator[str]:
+    """The page of a running service whose MySQL holds two strategies' paper bets."""
+    await seed_mysql(mysql_settings, rest_events()[:2])
+    await seed_trading(mysql_settings)
+    settings = service_settings(kafka_settings, mysql_settings, redis_settings)
+    async with running_service(settings) as service:
+        yield service.rest_url + "/"
+
+
+async def test_the_trading_panel_shows_bankroll_curves_and_open_bets_moving_as_bets_settle(
+    trading_page: str, mysql_settings: MySQLSettings,
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                           headless=True, timeout=30_000)
+        try:
+            page = await browser.new_page(viewport={"width": 1440, "height": 900})
+            page.set_default_timeout(15_000)
+            await page.goto(trading_page)
+            ev = page.locator('[data-strategy="ev"]')
+            await expect(ev).to_contain_text("expected value")
+            await expect(ev.locator(".figure").filter(has_text="P/L")).to_contain_text("1.10")
+            await expect(ev.locator(".figure").filter(has_text="bankroll")).to_contain_text("1,001.10")
+            # The curve: the bankroll, then the win (1011), then the loss (1001.10).
+            path = ev.locator('svg[data-curve="ev"] path.line')
+            await expect(path).to_have_attribute("d", re.compile(r"^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+){2}$"))
+            open_rows = ev.locator(".open-bets tbody tr[data-bet]")
+            await expect(open_rows).to_have_count(1)
+            await expect(open_rows.first).to_contain_text("Home FC v Away FC")
+            await expect(open_rows.first).to_contain_text("2.2")
+            await expect(page.locator('[data-strategy="kelly"]')).to_contain_text("kelly")
+
+            # The open bet settles: the panel's next refresh moves the bankroll and the curve.
+            await apply_deltas(mysql_settings, [settlement_delta(3, settled(
+                "1x2", result("home", True), result("draw", False), result("away", False)),
+                event_id="e01")])
+            await expect(open_rows).to_have_count(0, timeout=20_000)
+            await expect(ev.locator(".figure").filter(has_text="P/L")).to_contain_text("12.86")  # + 9.80 x 1.2
+            await expect(path).to_have_attribute("d", re.compile(r"^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+){3}$"))
+            TRADING_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            await page.locator("#trading").screenshot(path=str(TRADING_SCREENSHOT))
         finally:
             await browser.close()

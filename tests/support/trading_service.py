@@ -128,14 +128,31 @@ async def balances_add_up(db: Db) -> bool:
     return all(balance == total for _, balance, total in rows)
 
 
-async def seed_trading(mysql: MySQLSettings) -> None:
-    """Bets and ledger as the service writes them (its own store and engine, no Kafka): for
-    each test strategy, on ``e00`` a 1x2 home bet at 2.10 that won (closing line 2.00) and an
-    over 2.5 bet at 1.90 that lost; on ``e01`` an open 1x2 home bet at 2.20."""
+
+async def apply_deltas(mysql: MySQLSettings, feed: Iterable[EventDelta | ModelPrices]) -> None:
+    """Records through the service's own store and engine, one transaction per delta (no
+    Kafka): model prices join the model book, deltas are applied and committed."""
     from services.trading.domain.engine import Engine
     from services.trading.domain.models import ModelBook
     from services.trading.storage.store import TradingStore
     from shared.storage.pool import create_pool
+    from tests.support.trading import at, strategies
+
+    engine = Engine(strategies(), ModelBook())
+    async with create_pool(mysql) as pool:
+        store = TradingStore(pool)
+        await store.ensure_strategies(engine.strategies, at(0))
+        for record in feed:
+            if isinstance(record, ModelPrices):
+                engine.models.add(record)
+            else:
+                engine.committed(await store.apply([record], engine, record.applied_at))
+
+
+async def seed_trading(mysql: MySQLSettings) -> None:
+    """Bets and ledger as the service writes them: for each test strategy, on ``e00`` a 1x2
+    home bet at 2.10 that won (closing line 2.00) and an over 2.5 bet at 1.90 that lost; on
+    ``e01`` an open 1x2 home bet at 2.20."""
     from tests.support.trading import (
         at,
         delta,
@@ -145,26 +162,18 @@ async def seed_trading(mysql: MySQLSettings) -> None:
         result,
         settled,
         settlement_delta,
-        strategies,
     )
 
-    engine = Engine(strategies(), ModelBook())
     probabilities = {"1x2": {"home": 0.55, "draw": 0.25, "away": 0.2},
                      "totals|total=2.5": {"over": 0.6, "under": 0.4}}
-    for event in ("e00", "e01"):
-        engine.models.add(model_prices(1, probabilities, event_id=event))
     won = settled("1x2", result("home", True), result("draw", False), result("away", False))
     lost = settled("totals|total=2.5", result("over", False), result("under", True))
-    feed = [
+    await apply_deltas(mysql, [
+        model_prices(1, probabilities, event_id="e00"), model_prices(1, probabilities, event_id="e01"),
         fixture_delta(event_id="e00"), fixture_delta(event_id="e01"),
         delta(2, market("1x2", "2.10", "3.30", "3.60"), market("totals|total=2.5", "1.90", "1.95"),
               event_id="e00"),
         delta(3, market("1x2", "2.00", "3.40", "3.70"), event_id="e00"),
         delta(2, market("1x2", "2.20", "3.30", "3.60"), event_id="e01", when=at(30)),
         settlement_delta(4, won, lost, event_id="e00"),
-    ]
-    async with create_pool(mysql) as pool:
-        store = TradingStore(pool)
-        await store.ensure_strategies(engine.strategies, at(0))
-        for d in feed:
-            engine.committed(await store.apply([d], engine, d.applied_at))
+    ])
