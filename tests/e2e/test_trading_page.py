@@ -186,7 +186,8 @@ async def test_the_trading_panel_shows_bankroll_curves_and_open_bets_moving_as_b
                 "1x2", result("home", True), result("draw", False), result("away", False)),
                 event_id="e01")])
             await expect(open_rows).to_have_count(0, timeout=20_000)
-            await expect(ev.locator(".figure").filter(has_text="P/L")).to_contain_text("12.86")  # + 9.80 x 1.2
+            profit = ev.locator(".figure").filter(has_text="P/L")
+            await expect(profit).to_contain_text("12.86")  # 1.10 + 9.80 x 1.2
             await expect(path).to_have_attribute("d", re.compile(r"^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+){3}$"))
             TRADING_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             await page.locator("#trading").screenshot(path=str(TRADING_SCREENSHOT))
