@@ -247,6 +247,37 @@ def simulate(sports: Sequence[Sport], matches: int, *, seed: int = 14, margin: f
     return run
 
 
+def truth_feed(sport: Sport, number: int, *, seed: int = 14, margin: float = MARGIN,
+               computed_at: datetime | None = None) -> tuple[str, list[tuple[Draft, ModelPrices | None]]]:
+    """One generator match: its event id and its drafts, each with the true model prices of
+    its version (the n-th draft is version n once applied), as a perfect pricing service
+    would publish them. ``computed_at``: the model's time (default: the draft's)."""
+    recorders: list[_Recorder] = []
+
+    def recording(setup: Any, rng: random.Random) -> Any:
+        recorders.append(_Recorder(make_model(setup, rng)))
+        return recorders[-1]
+
+    rng = random.Random(f"{seed}:{sport.value}:{number}")
+    setup = make_setup(sport, number, seed, rng)
+    out: list[tuple[Draft, ModelPrices | None]] = []
+    with mock.patch("feedgen.feed.make_model", new=recording):
+        drafts = match_feed(setup, rng, margin=margin, prematch_seconds=600.0,
+                            kickoff_at=T0 + timedelta(seconds=600))
+        for version, draft in enumerate(drafts, 1):
+            prices = None
+            if draft.kind in (MessageKind.FIXTURE, MessageKind.LIVE):
+                live = draft.kind is MessageKind.LIVE
+                recorder = recorders[-1]
+                truth = _truth(sport, recorder, recorder.state if live else None,
+                               Basis(recorder.moment_index if live else -1))
+                phase: Phase = "pre_match" if not live else "in_play" if draft.in_play else "ended"
+                prices = _model_prices(setup.event_id, sport, version, truth, phase,
+                                       computed_at or T0 + timedelta(seconds=draft.t))
+            out.append((draft, prices))
+    return setup.event_id, out
+
+
 # --- the figures ---------------------------------------------------------------------
 
 
