@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import socket
 from typing import Protocol
 
 from mode import Service
@@ -23,7 +24,7 @@ from services.processors.runtime.publisher import open_publisher
 from services.processors.settings import ProcessorSettings
 from services.processors.storage.store import Store
 from shared.cache import LiveCache, open_cache
-from shared.runtime import kafka_reachable, quiet_repeated_logs
+from shared.runtime import quiet_repeated_logs
 from shared.storage.pool import create_pool
 from shared.topics import Topics
 
@@ -40,6 +41,23 @@ class Runtime(Protocol):
 
     async def readiness(self) -> dict[str, str]:
         """Each dependency's state: ``ok`` or why not."""
+
+
+async def kafka_reachable(bootstrap: str, wait_s: float = 2.0) -> None:
+    """Raise unless a bootstrap broker accepts a TCP connection."""
+    errors = []
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            async with asyncio.timeout(wait_s):
+                _, writer = await asyncio.open_connection(host, int(port))
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+            return
+        except (OSError, TimeoutError, socket.gaierror) as exc:
+            errors.append(f"{server}: {exc!r}")
+    raise ConnectionError("; ".join(errors))
 
 
 class ProcessorRuntime(Service):
