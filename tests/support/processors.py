@@ -20,7 +20,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import aiohttp
 import aiomysql
@@ -74,32 +74,37 @@ def worker_env(
     }
 
 
-class ServiceProcess:
-    """A ``python -m <module> [args]`` service as a subprocess, its output in a log file."""
+class WorkerProcess:
+    """``python -m services.processors <sport>`` as a subprocess."""
 
-    def __init__(self, args: Sequence[str], env: Mapping[str, str], log: Path, port: int) -> None:
-        self.args = list(args)
-        self.env = dict(env)
+    def __init__(
+        self, sport: Sport, kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings,
+        log: Path, *, group: str | None = None, extra_env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.sport = sport
+        self.port = free_port()
+        self.group = group or f"{kafka.topic_prefix}-proc"
+        self.env = worker_env(kafka, mysql, redis, group=self.group, web_port=self.port,
+                              extra=extra_env)
         self.log = log
-        self.port = port
+        self.command = [sys.executable, "-m", "services.processors", sport.value]
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        """Base URL of the service's web server."""
+        """Base URL of the worker's web server."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> Self:
+    def start(self) -> WorkerProcess:
         """Start the process (its output goes to the log file)."""
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", *self.args],
-                cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                self.command, cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
             )
         return self
 
     async def get(self, path: str) -> tuple[int, str]:
-        """GET a path of the service's web server."""
+        """GET a path of the worker's web server."""
         async with aiohttp.ClientSession() as session, session.get(self.url + path) as response:
             return response.status, await response.text()
 
@@ -109,16 +114,16 @@ class ServiceProcess:
         while time.monotonic() < deadline:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.args[0]} exited with {self.proc.returncode}:\n{self.tail()}")
+                raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.tail()}")
             with suppress(aiohttp.ClientError, OSError, ValueError):
                 status, body = await self.get("/readyz")
                 if status == 200 and (not partitions or json.loads(body)["partitions"]):
                     return
             await asyncio.sleep(0.2)
-        raise TimeoutError(f"{self.args[0]} not ready in {within}s:\n{self.tail()}")
+        raise TimeoutError(f"worker not ready in {within}s:\n{self.tail()}")
 
     def tail(self, lines: int = 40) -> str:
-        """The end of the service's log."""
+        """The end of the worker's log."""
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
@@ -146,20 +151,6 @@ class ServiceProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-
-
-class WorkerProcess(ServiceProcess):
-    """``python -m services.processors <sport>`` as a subprocess."""
-
-    def __init__(
-        self, sport: Sport, kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings,
-        log: Path, *, group: str | None = None, extra_env: Mapping[str, str] | None = None,
-    ) -> None:
-        self.sport = sport
-        port = free_port()
-        self.group = group or f"{kafka.topic_prefix}-proc"
-        env = worker_env(kafka, mysql, redis, group=self.group, web_port=port, extra=extra_env)
-        super().__init__(["services.processors", sport.value], env, log, port)
 
 
 async def produce(

@@ -3,6 +3,7 @@ the test's fresh topics, database and Redis prefix; records in; MySQL rows out."
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -11,11 +12,12 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from shared.enums import Sport
 from shared.fair import ModelPrices, model_key
 from shared.live import EventDelta
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from shared.topics import Topics
-from tests.support.processors import Db, ServiceProcess, free_port, stack_env, wait_until
+from tests.support.processors import Db, WorkerProcess, stack_env, wait_until
 from tests.support.trading import STRATEGIES_TOML
 
 
@@ -36,18 +38,19 @@ def trading_env(kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings
     }
 
 
-class TradingProcess(ServiceProcess):
-    """``python -m services.trading run`` as a subprocess (output to a log file)."""
+class TradingProcess(WorkerProcess):
+    """``python -m services.trading run`` as a subprocess (a worker's harness, another command)."""
 
     def __init__(self, kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings,
                  tmp: Path, *, group: str | None = None, strategies: str = STRATEGIES_TOML,
                  extra_env: Mapping[str, str] | None = None) -> None:
-        port = free_port()
+        group = group or f"{kafka.topic_prefix}-trading"
+        super().__init__(Sport.FOOTBALL, kafka, mysql, redis, tmp / f"trading-{group}.log", group=group)
         strategies_file = tmp / "strategies.toml"
         strategies_file.write_text(strategies)
-        env = trading_env(kafka, mysql, redis, group=group or f"{kafka.topic_prefix}-trading",
-                          web_port=port, strategies_file=strategies_file, extra=extra_env)
-        super().__init__(["services.trading", "run"], env, tmp / f"trading-{port}.log", port)
+        self.env = trading_env(kafka, mysql, redis, group=group, web_port=self.port,
+                               strategies_file=strategies_file, extra=extra_env)
+        self.command = [sys.executable, "-m", "services.trading", "run"]
 
 
 @asynccontextmanager
