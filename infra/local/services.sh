@@ -23,6 +23,7 @@ SERVICES=(
   "processor-tennis|4103|/healthz|services/processors/__main__.py|-m services.processors tennis"
   "processor-ice_hockey|4104|/healthz|services/processors/__main__.py|-m services.processors ice_hockey"
   "distribution|4002|/readyz|services/distribution/__main__.py|-m services.distribution"
+  "trading|4106|/readyz|services/trading/__main__.py|-m services.trading run"
   "feedgen|4004|/healthz|feed-generator/feedgen/__main__.py|-m feedgen serve"
 )
 

@@ -1,4 +1,6 @@
-"""The trading page in headless Chromium: events appear, prices move, suspensions grey out.
+"""The trading page in headless Chromium: events appear, prices move, suspensions grey out;
+the paper-trading panel shows each strategy's bankroll curve and open bets, and moves
+when a bet settles.
 
 Debian's Chromium (``apt-get install -y chromium``) driven by Playwright's Python package;
 Playwright's own browser download is never used. The page is served by an in-process
@@ -7,10 +9,13 @@ distribution service on the real stack; updates are published to the fresh topic
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,11 +30,15 @@ from tests.support.distribution import (
     market,
     publish,
     publisher,
+    rest_events,
     running_service,
+    seed_mysql,
     seed_redis,
     service_settings,
     snapshot,
 )
+from tests.support.trading import result, settled, settlement_delta
+from tests.support.trading_service import apply_deltas, seed_trading
 
 pytestmark = pytest.mark.e2e
 
@@ -39,6 +48,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 SCREENSHOT = REPO / ".data" / "screenshots" / "trading.png"
+TRADING_SCREENSHOT = REPO / ".data" / "screenshots" / "trading-panel.png"
 
 
 def board_markets(home: str = "2.10", handicap: MarketStatus = MarketStatus.ACTIVE) -> list[MarketState]:
@@ -49,6 +59,23 @@ def board_markets(home: str = "2.10", handicap: MarketStatus = MarketStatus.ACTI
         market("totals|total=3.5", "2.60", "1.48"),
         market("handicap|hcp=-0.5", "2.05", "1.80", status=handicap),
     ]
+
+
+@asynccontextmanager
+async def opened(url: str, *, height: int) -> AsyncIterator[Any]:
+    """A headless Chromium page on ``url`` (closed afterwards)."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                           headless=True, timeout=30_000)
+        try:
+            page = await browser.new_page(viewport={"width": 1440, "height": height})
+            page.set_default_timeout(15_000)
+            await page.goto(url)
+            yield page
+        finally:
+            await browser.close()
 
 
 @pytest.fixture
@@ -82,54 +109,90 @@ async def page_url(
 async def test_page_shows_events_and_a_published_price_change(
     page_url: str, kafka_settings: KafkaSettings, redis_settings: RedisSettings,
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                           headless=True, timeout=30_000)
-        try:
-            page = await browser.new_page(viewport={"width": 1440, "height": 640})
-            page.set_default_timeout(15_000)
-            await page.goto(page_url)
-            row = page.locator('[data-event-id="ev-page"]')
-            await expect(row).to_contain_text("Ajax")
-            await expect(row).to_contain_text("Feyenoord")
-            home = row.locator('[data-market="1x2"][data-outcome="home"]')
-            await expect(home.locator(".val")).to_have_text("2.1")
-            suspended = row.locator('[data-market="handicap|hcp=-0.5"][data-outcome="home"]')
-            await expect(suspended).to_have_class("price suspended")
-            await expect(page.locator("#conn")).to_have_attribute("data-state", "open")
+    async with opened(page_url, height=640) as page:
+        row = page.locator('[data-event-id="ev-page"]')
+        await expect(row).to_contain_text("Ajax")
+        await expect(row).to_contain_text("Feyenoord")
+        home = row.locator('[data-market="1x2"][data-outcome="home"]')
+        await expect(home.locator(".val")).to_have_text("2.1")
+        suspended = row.locator('[data-market="handicap|hcp=-0.5"][data-outcome="home"]')
+        await expect(suspended).to_have_class("price suspended")
+        await expect(page.locator("#conn")).to_have_attribute("data-state", "open")
 
-            live = LiveState(status=EventStatus.LIVE, period="2h", clock=Clock(seconds=3900),
-                             score=Score(home=2, away=0))
-            async with publisher(kafka_settings) as producer:
-                await publish(producer, kafka_settings, [
-                    delta("ev-page", 6, market("1x2", "1.72", "3.90", "4.80"),
-                          market("handicap|hcp=-0.5", "1.70", "2.10"), live=live),
-                ])
-                await expect(home.locator(".val")).to_have_text("1.72")
-                await expect(home).to_have_class("price down")
-                await expect(row.locator(".score")).to_contain_text("2")
-                await expect(suspended).to_have_class("price")  # reopened
+        live = LiveState(status=EventStatus.LIVE, period="2h", clock=Clock(seconds=3900),
+                         score=Score(home=2, away=0))
+        async with publisher(kafka_settings) as producer:
+            await publish(producer, kafka_settings, [
+                delta("ev-page", 6, market("1x2", "1.72", "3.90", "4.80"),
+                      market("handicap|hcp=-0.5", "1.70", "2.10"), live=live),
+            ])
+            await expect(home.locator(".val")).to_have_text("1.72")
+            await expect(home).to_have_class("price down")
+            await expect(row.locator(".score")).to_contain_text("2")
+            await expect(suspended).to_have_class("price")  # reopened
 
-                # A gap (version 7 never published): the page catches up from a snapshot.
-                await seed_redis(redis_settings, [snapshot(
-                    "ev-page", version=8, home="Ajax", away="Feyenoord", score=(2, 0),
-                    markets=board_markets("1.66"))])
-                await publish(producer, kafka_settings, [
-                    delta("ev-page", 8, market("1x2", "1.66", "3.40", "3.60"))])
-                await expect(home.locator(".val")).to_have_text("1.66")
-                await expect(row).to_have_attribute("data-version", "8")
+            # A gap (version 7 never published): the page catches up from a snapshot.
+            await seed_redis(redis_settings, [snapshot(
+                "ev-page", version=8, home="Ajax", away="Feyenoord", score=(2, 0),
+                markets=board_markets("1.66"))])
+            await publish(producer, kafka_settings, [
+                delta("ev-page", 8, market("1x2", "1.66", "3.40", "3.60"))])
+            await expect(home.locator(".val")).to_have_text("1.66")
+            await expect(row).to_have_attribute("data-version", "8")
 
-                await publish(producer, kafka_settings, [
-                    delta("ev-2", 3, market("1x2", "2.20", "3.10", "3.30"))])
-                await expect(page.locator(
-                    '[data-event-id="ev-2"] [data-market="1x2"][data-outcome="home"]'
-                )).to_have_class("price up")
-                SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-                await page.screenshot(path=str(SCREENSHOT), full_page=True)
+            await publish(producer, kafka_settings, [
+                delta("ev-2", 3, market("1x2", "2.20", "3.10", "3.30"))])
+            await expect(page.locator(
+                '[data-event-id="ev-2"] [data-market="1x2"][data-outcome="home"]'
+            )).to_have_class("price up")
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=str(SCREENSHOT), full_page=True)
 
-            await page.locator('.tab[data-sport="basketball"]').click()
-            await expect(page.locator('[data-event-id="bb-1"]')).to_contain_text("Lakers")
-        finally:
-            await browser.close()
+        await page.locator('.tab[data-sport="basketball"]').click()
+        await expect(page.locator('[data-event-id="bb-1"]')).to_contain_text("Lakers")
+
+
+@pytest.fixture
+async def trading_page(
+    chromium: str, kafka_settings: KafkaSettings, mysql_settings: MySQLSettings,
+    redis_settings: RedisSettings,
+) -> AsyncIterator[str]:
+    """The page of a running service whose MySQL holds two strategies' paper bets."""
+    await seed_mysql(mysql_settings, rest_events()[:2])
+    await seed_trading(mysql_settings)
+    settings = service_settings(kafka_settings, mysql_settings, redis_settings)
+    async with running_service(settings) as service:
+        yield service.rest_url + "/"
+
+
+async def test_the_trading_panel_shows_bankroll_curves_and_open_bets_moving_as_bets_settle(
+    trading_page: str, mysql_settings: MySQLSettings,
+) -> None:
+    from playwright.async_api import expect
+
+    async with opened(trading_page, height=900) as page:
+        ev = page.locator('[data-strategy="ev"]')
+        await expect(ev).to_contain_text("expected value")
+        await expect(ev.locator(".figure").filter(has_text="P/L")).to_contain_text("1.10")
+        await expect(ev.locator(".figure").filter(has_text="bankroll")).to_contain_text("1,001.10")
+        # The curve: the bankroll, then the win (1011), then the loss (1001.10).
+        path = ev.locator('svg[data-curve="ev"] path.line')
+        await expect(path).to_have_attribute("d", re.compile(r"^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+){2}$"))
+        open_rows = ev.locator(".open-bets tbody tr[data-bet]")
+        await expect(open_rows).to_have_count(1)
+        await expect(open_rows.first).to_contain_text("Home FC v Away FC")
+        await expect(open_rows.first).to_contain_text("2.2")
+        await expect(page.locator('[data-strategy="kelly"]')).to_contain_text("kelly")
+
+        # The open bet settles: the panel's next refresh moves the bankroll and the curve.
+        await apply_deltas(mysql_settings, [settlement_delta(3, settled(
+            "1x2", result("home", True), result("draw", False), result("away", False)),
+            event_id="e01")])
+        await expect(open_rows).to_have_count(0, timeout=20_000)
+        profit = ev.locator(".figure").filter(has_text="P/L")
+        await expect(profit).to_contain_text("12.86")  # 1.10 + 9.80 x 1.2
+        await expect(path).to_have_attribute("d", re.compile(r"^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+){3}$"))
+        TRADING_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        await page.locator("#trading").screenshot(path=str(TRADING_SCREENSHOT))

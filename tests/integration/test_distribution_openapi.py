@@ -35,6 +35,7 @@ from tests.support.distribution import (
     stop_process,
 )
 from tests.support.history import FIXTURES, import_paths
+from tests.support.trading_service import seed_trading
 
 pytestmark = pytest.mark.integration
 
@@ -60,6 +61,7 @@ async def api_url(
     await seed_mysql(mysql_settings, events, extra)
     await seed_redis(redis_settings, events[:-1])
     await import_paths(mysql_settings, FIXTURES / "E0_1920_head.csv")  # the history routes' data
+    await seed_trading(mysql_settings)  # the trading routes' data
     rest, ws = free_port(), free_port()
     env = service_env(kafka_settings, mysql_settings, redis_settings, rest, ws)
     process = await asyncio.to_thread(start_process, env, tmp_path / "service.log")
@@ -90,7 +92,7 @@ def test_live_api_conforms_to_its_openapi_document(api_url: str) -> None:
     assert {op.definition.raw["operationId"] for op in operations} >= {
         "listSports", "listEvents", "getEvent", "getOddsHistory", "getSettlements",
         "getLedgerSummary", "getBookmakerOdds", "getHistoryStatus", "listCompetitions",
-        "getLeagueTable",
+        "getLeagueTable", "listTradingStrategies", "listTradingBets", "getTradingPerformance",
     }
     for operation in operations:
         name = operation.definition.raw["operationId"]

@@ -43,11 +43,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def worker_env(
-    kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings, *, group: str,
-    web_port: int, extra: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """The environment of a worker on the test's own topics, database and prefix."""
+def stack_env(kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings) -> dict[str, str]:
+    """This process's environment pointed at the test's own topics, database and prefix."""
     return {
         **os.environ,
         "SPORTSFEED_KAFKA_BOOTSTRAP": kafka.bootstrap,
@@ -59,6 +56,16 @@ def worker_env(
         "SPORTSFEED_MYSQL_DATABASE": mysql.database,
         "SPORTSFEED_REDIS_URL": redis.url,
         "SPORTSFEED_REDIS_KEY_PREFIX": redis.key_prefix,
+    }
+
+
+def worker_env(
+    kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings, *, group: str,
+    web_port: int, extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment of a worker on the test's own topics, database and prefix."""
+    return {
+        **stack_env(kafka, mysql, redis),
         "SPORTSFEED_PROCESSOR_GROUP_ID": group,
         "SPORTSFEED_PROCESSOR_WEB_PORT": str(web_port),
         "SPORTSFEED_PROCESSOR_WEB_HOST": "127.0.0.1",
@@ -80,6 +87,7 @@ class WorkerProcess:
         self.env = worker_env(kafka, mysql, redis, group=self.group, web_port=self.port,
                               extra=extra_env)
         self.log = log
+        self.command = [sys.executable, "-m", "services.processors", sport.value]
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -91,8 +99,7 @@ class WorkerProcess:
         """Start the process (its output goes to the log file)."""
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "services.processors", self.sport.value],
-                cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                self.command, cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
             )
         return self
 

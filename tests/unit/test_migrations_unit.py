@@ -37,6 +37,7 @@ from shared.storage.migrate import (
     split_statements,
     status,
 )
+from shared.trading.model import BetPhase, BetStatus, LedgerKind, StrategyKind
 
 # --- discovery, ordering, checksums ---------------------------------------------------
 
@@ -304,6 +305,14 @@ EXPECTED_ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("history_runs", "outcome"): values_of(RunOutcome),
     ("history_run_problems", "action"): values_of(ProblemAction),
     ("history_run_columns", "status"): values_of(ColumnStatus),
+    ("trading_strategies", "kind"): values_of(StrategyKind),
+    ("trading_bets", "sport"): values_of(Sport),
+    ("trading_bets", "phase"): values_of(BetPhase),
+    ("trading_bets", "status"): values_of(BetStatus),
+    ("trading_bets", "certainty"): literal_values(SettlementBody, "certainty"),
+    ("trading_ledger", "kind"): values_of(LedgerKind),
+    ("trading_events", "sport"): values_of(Sport),
+    ("trading_events", "status"): values_of(EventStatus),
 }
 
 
@@ -325,12 +334,20 @@ def test_migrations_create_the_tables_the_services_use() -> None:
         "odds_history", "settlements", "cancellations", "provider_liveness", "ledger",
         "ledger_duplicates", "ledger_refusals", "history_matches", "history_odds", "history_runs",
         "history_run_problems", "history_run_columns",
+        "trading_strategies", "trading_bets", "trading_ledger", "trading_events",
     }
+
+
+# A version another branch has taken whose file may not be on this one yet: 0007 is the
+# pricing service's migration, merged beside trading's 0008. Its gap is allowed (and its
+# file is welcome); once both branches are merged this set can be emptied.
+RESERVED_VERSIONS = {7}
 
 
 def test_migration_versions_run_from_one_without_gaps() -> None:
     versions = [m.version for m in discover(DEFAULT_MIGRATIONS_DIR)]
-    assert versions == list(range(1, len(versions) + 1))
+    missing = set(range(1, max(versions) + 1)) - set(versions)
+    assert missing <= RESERVED_VERSIONS, f"migration versions missing: {sorted(missing)}"
 
 
 def test_every_table_is_innodb_utf8mb4() -> None:

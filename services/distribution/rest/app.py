@@ -12,7 +12,7 @@ import orjson
 import redis.exceptions
 from aiohttp import web
 
-from services.distribution.rest import handlers, history
+from services.distribution.rest import handlers, history, trading
 from services.distribution.rest.context import RestContext
 from services.distribution.rest.openapi import openapi_document
 from services.distribution.rest.params import ParamError
@@ -98,6 +98,9 @@ def create_app(ctx: RestContext, *, ws_port: int | None = None) -> web.Applicati
         ("/v1/competitions", "competitions", history.competitions),
         ("/v1/competitions/{id}/table", "competition_table", history.competition_table),
         ("/v1/ledger/summary", "ledger", handlers.ledger),
+        ("/v1/trading/strategies", "trading_strategies", trading.strategies),
+        ("/v1/trading/bets", "trading_bets", trading.bets),
+        ("/v1/trading/performance", "trading_performance", trading.performance),
         ("/openapi.json", "openapi", openapi),
         ("/healthz", "healthz", handlers.healthz),
         ("/readyz", "readyz", handlers.readyz),

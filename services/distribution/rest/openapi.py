@@ -173,8 +173,8 @@ EVENT_ID = {"name": "id", "in": "path", "required": True, "schema": ID_SCHEMA}
 
 
 def openapi_document() -> Schema:
-    """The whole document (the history operations are in ``openapi_history``)."""
-    from services.distribution.rest import openapi_history
+    """The whole document (the history and trading operations are in their own modules)."""
+    from services.distribution.rest import openapi_history, openapi_trading
 
     sport_list = array({"enum": SPORTS}) | {"maxItems": 4}
     return {
@@ -250,6 +250,7 @@ def openapi_document() -> Schema:
                               "503": DOWN},
             }},
             **openapi_history.paths(),
+            **openapi_trading.paths(),
             "/healthz": {"get": {"operationId": "healthz", "summary": "Alive",
                                  "responses": {"200": _json(ref("Health"), "alive")}}},
             "/readyz": {"get": {
@@ -263,5 +264,5 @@ def openapi_document() -> Schema:
                                       "content": {"text/plain": {"schema": STR}}}},
             }},
         },
-        "components": {"schemas": SCHEMAS | openapi_history.SCHEMAS},
+        "components": {"schemas": SCHEMAS | openapi_history.SCHEMAS | openapi_trading.SCHEMAS},
     }

@@ -1,0 +1,1 @@
+"""Backtests on football-data files: walk-forward model probabilities, bookmaker prices."""

@@ -1,0 +1,1 @@
+"""The pure core: strategies and staking, settlement maths, model recency, the engine."""

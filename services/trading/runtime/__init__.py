@@ -1,0 +1,1 @@
+"""The Faust app on the updates and model topics, its resources, metrics and entry."""

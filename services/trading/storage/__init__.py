@@ -1,0 +1,1 @@
+"""MySQL: the strategies, bets, ledger and per-event progress of the trading service."""
