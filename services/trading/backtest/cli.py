@@ -21,6 +21,7 @@ from services.trading.domain.strategies import StrategyError, find, load_strateg
 from services.trading.settings import REPO
 from shared.footballdata.model import FootballDataError, Match
 from shared.footballdata.reader import read_file
+from shared.pricing.football_models import DEFAULT_MODEL, MODELS
 
 DEFAULT_STRATEGIES = REPO / "infra" / "trading" / "strategies.toml"
 
@@ -48,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="whose pre-match prices are taken: a football-data code (B365, PS, WH...)")
     parser.add_argument("--strategies", type=Path, default=DEFAULT_STRATEGIES, metavar="FILE",
                         help=f"the strategies file (default {DEFAULT_STRATEGIES.relative_to(REPO)})")
-    parser.add_argument("--refit-days", type=int, default=7, help="refit the model every N days (7)")
+    parser.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS),
+                        help=f"the football model walked forward ({DEFAULT_MODEL})")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the figures as JSON")
     parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the P/L chart")
     args = parser.parse_args(argv)
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         train, test = _read(args.train), _read([args.test])
         if not test:
             raise ValueError(f"{args.test}: no matches")
-        result = run_backtest(walk_forward(train, test, refit_days=args.refit_days), strategy,
+        result = run_backtest(walk_forward(train, test, model=args.model), strategy,
                               args.bookmaker)
     except (StrategyError, FootballDataError, OSError, ValueError) as exc:
         print(f"backtest: {exc}", file=sys.stderr)
