@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 import time
 from collections.abc import Callable
 
@@ -68,3 +70,20 @@ def quiet_repeated_logs(burst: int = 5, window_s: float = 60.0) -> None:
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RepeatFilter) for f in handler.filters):
             handler.addFilter(RepeatFilter(burst, window_s))
+
+
+async def kafka_reachable(bootstrap: str, wait_s: float = 2.0) -> None:
+    """Raise unless a bootstrap broker accepts a TCP connection."""
+    errors = []
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            async with asyncio.timeout(wait_s):
+                _, writer = await asyncio.open_connection(host, int(port))
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+            return
+        except (OSError, TimeoutError, socket.gaierror) as exc:
+            errors.append(f"{server}: {exc!r}")
+    raise ConnectionError("; ".join(errors))

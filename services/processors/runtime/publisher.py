@@ -13,9 +13,6 @@ makes the next :meth:`Publisher.publish` replace the producer before it sends an
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -24,11 +21,9 @@ from aiokafka import AIOKafkaProducer
 from shared.codec import RejectedRecord, encode_rejected
 from shared.enums import Sport
 from shared.live import EventDelta
-from shared.producer import needs_new_producer
+from shared.producer import Sends
 from shared.settings import KafkaSettings
 from shared.topics import Topics
-
-log = logging.getLogger(__name__)
 
 
 class Publisher:
@@ -38,85 +33,47 @@ class Publisher:
         self, producer: AIOKafkaProducer, topics: Topics, sport: Sport, *,
         factory: Callable[[], AIOKafkaProducer] | None = None, stop_timeout_s: float = 5.0,
     ) -> None:
-        self._producer = producer
-        self._factory = factory
-        self._stop_timeout = stop_timeout_s
+        self._sends = Sends(producer, factory, what="an update", stop_timeout_s=stop_timeout_s)
         self._updates = topics.updates(sport)
         self._rejected = topics.rejected
-        self._pending: list[asyncio.Future[object]] = []
-        self._out_of_step: BaseException | None = None
-        self.failures = 0
-        self.replacements = 0
+
+    @property
+    def failures(self) -> int:
+        """Sends that failed so far."""
+        return self._sends.failures
+
+    @property
+    def replacements(self) -> int:
+        """Producers replaced after falling out of step with the broker."""
+        return self._sends.replacements
 
     async def publish(
         self, deltas: Sequence[EventDelta], rejected: Sequence[RejectedRecord] = ()
     ) -> None:
         """Queue the deltas (in order) and rejected records for sending."""
-        self._reap()
-        if self._out_of_step is not None:
-            await self._replace()
-        send = self._producer.send
+        self._sends.reap()
+        send = (await self._sends.producer()).send
+        track = self._sends.track
         for delta in deltas:
-            self._pending.append(await send(
+            track(await send(
                 self._updates,
                 value=delta.model_dump_json(exclude_none=True).encode(),
                 key=delta.event_id.encode(),
             ))
         for record in rejected:
-            self._pending.append(await send(
+            track(await send(
                 self._rejected,
                 value=encode_rejected(record),
                 key=(record.event_id or "").encode() or None,
             ))
 
-    def _reap(self) -> None:
-        still: list[asyncio.Future[object]] = []
-        for future in self._pending:
-            if not future.done():
-                still.append(future)
-            elif future.cancelled() or future.exception() is not None:
-                self.failures += 1
-                exc = None if future.cancelled() else future.exception()
-                log.error("publishing an update failed: %r", exc)
-                if needs_new_producer(exc) and self._factory is not None:
-                    self._out_of_step = exc
-        self._pending = still
-
-    async def _replace(self) -> None:
-        """A new producer (a new producer id) instead of one out of step with the broker.
-
-        If the new one cannot start (Kafka away), the error propagates and the next
-        publish tries again; the old producer is stopped only once a new one runs.
-        """
-        assert self._factory is not None
-        failure = self._out_of_step
-        log.warning("updates producer out of step (%r): replacing it", failure)
-        fresh = self._factory()
-        try:
-            await fresh.start()
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await fresh.stop()
-            raise
-        old, self._producer = self._producer, fresh
-        self._out_of_step = None
-        self.replacements += 1
-        try:
-            await asyncio.wait_for(old.stop(), self._stop_timeout)
-        except Exception as exc:  # its unsent records fail; their events resync by version
-            log.warning("stopping the replaced producer failed: %r", exc)
-
     async def flush(self) -> None:
         """Wait until everything queued is acknowledged (or failed)."""
-        await self._producer.flush()
-        self._reap()
+        await self._sends.flush()
 
     async def close(self) -> None:
         """Flush, then stop the producer in use."""
-        try:
-            await self.flush()
-        finally:
-            await self._producer.stop()
+        await self._sends.close()
 
 
 @asynccontextmanager
