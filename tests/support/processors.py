@@ -80,6 +80,7 @@ class WorkerProcess:
         self.env = worker_env(kafka, mysql, redis, group=self.group, web_port=self.port,
                               extra=extra_env)
         self.log = log
+        self.command = [sys.executable, "-m", "services.processors", sport.value]
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -91,8 +92,7 @@ class WorkerProcess:
         """Start the process (its output goes to the log file)."""
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "services.processors", self.sport.value],
-                cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                self.command, cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
             )
         return self
 

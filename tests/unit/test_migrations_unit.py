@@ -304,6 +304,7 @@ EXPECTED_ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("history_runs", "outcome"): values_of(RunOutcome),
     ("history_run_problems", "action"): values_of(ProblemAction),
     ("history_run_columns", "status"): values_of(ColumnStatus),
+    ("pricing_models", "sport"): values_of(Sport),
 }
 
 
@@ -324,7 +325,7 @@ def test_migrations_create_the_tables_the_services_use() -> None:
         "competitions", "competitors", "events", "live_state", "markets", "outcomes",
         "odds_history", "settlements", "cancellations", "provider_liveness", "ledger",
         "ledger_duplicates", "ledger_refusals", "history_matches", "history_odds", "history_runs",
-        "history_run_problems", "history_run_columns",
+        "history_run_problems", "history_run_columns", "pricing_models",
     }
 
 
