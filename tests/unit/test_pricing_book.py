@@ -10,7 +10,13 @@ import pytest
 from services.pricing.domain.book import EventBook, Verdict, live_body
 from services.pricing.domain.lines import choose_lines, line_of
 from services.pricing.domain.models import PricingModel, decode_fitted, plays_to_a_finish, prior
-from services.pricing.domain.quotes import expected_scores, fair_market, model_prices
+from services.pricing.domain.quotes import (
+    Probabilities,
+    expected_scores,
+    fair_market,
+    market_probabilities,
+    model_prices,
+)
 from shared.enums import EventStatus, MarketStatus, Sport
 from shared.fair import ModelPrices
 from shared.live import FixtureState, LiveState
@@ -19,7 +25,7 @@ from shared.pricing.event import event_outlook
 from shared.pricing.football import FootballParams
 from shared.pricing.hockey_fit import FittedHockey
 from shared.pricing.margins import Method
-from shared.pricing.markets import MarketLine, MarketPrice, price_markets
+from shared.pricing.markets import MarketLine, price_markets
 from shared.pricing.outlook import Outlook
 from tests.support.distribution import delta, market, snapshot
 
@@ -80,7 +86,7 @@ def test_lines_are_the_standard_ones_plus_the_events_own() -> None:
 
 
 def test_a_market_gets_fair_prices_and_prices_with_the_margin() -> None:
-    market_price = MarketPrice("1x2", {"home": 0.5, "draw": 0.3, "away": 0.2})
+    market_price = Probabilities("1x2", {"home": 0.5, "draw": 0.3, "away": 0.2})
     fair = fair_market(market_price, 0.05, Method.POWER)
     assert [o.fair_price for o in fair.outcomes] == [Decimal(2), Decimal("3.33"), Decimal(5)]
     margined = [o.price for o in fair.outcomes]
@@ -90,11 +96,11 @@ def test_a_market_gets_fair_prices_and_prices_with_the_margin() -> None:
 
 
 def test_a_longshot_past_1000_and_an_ended_market_have_no_price() -> None:
-    tiny = fair_market(MarketPrice("btts", {"yes": 0.9995, "no": 0.0005}), 0.05, Method.POWER)
+    tiny = fair_market(Probabilities("btts", {"yes": 0.9995, "no": 0.0005}), 0.05, Method.POWER)
     assert tiny.outcomes[1].fair_price is None
     assert tiny.outcomes[1].price is None
     assert tiny.outcomes[0].fair_price == Decimal("1.01")
-    done = fair_market(MarketPrice("1x2", {"home": 1.0, "draw": 0.0, "away": 0.0}), 0.05,
+    done = fair_market(Probabilities("1x2", {"home": 1.0, "draw": 0.0, "away": 0.0}), 0.05,
                        Method.POWER, priced=False)
     assert [(o.probability, o.price, o.fair_price) for o in done.outcomes] == [
         (1.0, None, None), (0.0, None, None), (0.0, None, None)]
@@ -102,7 +108,7 @@ def test_a_longshot_past_1000_and_an_ended_market_have_no_price() -> None:
 
 def test_a_method_that_cannot_reach_the_margin_falls_back_to_proportional() -> None:
     # Power cannot put 60 % on a book of one near-certain outcome; the book still prices.
-    fair = fair_market(MarketPrice("btts", {"yes": 0.999, "no": 0.001}), 0.5, Method.POWER)
+    fair = fair_market(Probabilities("btts", {"yes": 0.999, "no": 0.001}), 0.5, Method.POWER)
     assert all(o.price is not None for o in fair.outcomes)
 
 
@@ -118,7 +124,7 @@ def test_model_prices_validate_and_name_the_model() -> None:
     lines = choose_lines(Sport.FOOTBALL, params, outlook, [])
     prices = model_prices(event_id="e", sport=Sport.FOOTBALL, event_version=3, phase="pre_match",
                           model="football:prior", training_size=0, outlook=outlook,
-                          markets=price_markets(Sport.FOOTBALL, outlook, lines),
+                          markets=market_probabilities(Sport.FOOTBALL, lines, outlook),
                           score=(0, 0), margin=0.05, method=Method.POWER, now=NOW)
     again = ModelPrices.model_validate_json(prices.model_dump_json())
     assert again == prices
@@ -292,3 +298,13 @@ def test_the_fixture_names_the_sides_the_model_rates() -> None:
     assert plain is not None
     assert rated is not None
     assert prob(rated, "moneyline", "home") > prob(plain, "moneyline", "home") + 0.2
+
+
+def test_market_probabilities_are_the_librarys_without_the_settlement_laws() -> None:
+    params = FootballParams(1.7, 0.9)
+    outlook = event_outlook(params)
+    lines = choose_lines(Sport.FOOTBALL, params, outlook, ["handicap|hcp=-0.75", "totals|total=3"])
+    ours = {p.key: (p.outcomes, p.winners) for p in market_probabilities(Sport.FOOTBALL, lines,
+                                                                           outlook)}
+    library = price_markets(Sport.FOOTBALL, outlook, lines)
+    assert ours == {k: (m.probabilities, m.winners) for k, m in library.items()}

@@ -22,14 +22,14 @@ from enum import StrEnum
 
 from services.pricing.domain.lines import add_lines, choose_lines
 from services.pricing.domain.models import PricingModel, plays_to_a_finish
-from services.pricing.domain.quotes import model_prices
+from services.pricing.domain.quotes import market_probabilities, model_prices
 from shared.enums import EventStatus, MessageKind, Sport
 from shared.fair import ModelPrices, Phase
 from shared.live import EventDelta, EventSnapshot, LiveState, VersionGap, apply_delta, construct
 from shared.model import LiveBody, PeriodScore, Score
 from shared.pricing.event import SportParams, event_outlook, state_from_live
 from shared.pricing.margins import Method
-from shared.pricing.markets import MarketLine, price_markets
+from shared.pricing.markets import MarketLine
 
 VOID = frozenset({EventStatus.CANCELLED, EventStatus.ABANDONED})
 ENDED = frozenset({EventStatus.ENDED, EventStatus.CLOSED})
@@ -183,7 +183,7 @@ class EventBook:
         knockout = plays_to_a_finish(snap.fixture)
         state = state_from_live(snap.sport, live, knockout=knockout) if live is not None else None
         outlook = event_outlook(entry.params, state)
-        markets = price_markets(snap.sport, outlook, entry.lines)
+        markets = market_probabilities(snap.sport, entry.lines, outlook)
         phase: Phase = "ended" if snap.status in ENDED else "in_play" if state else "pre_match"
         prices = model_prices(
             event_id=event_id, sport=snap.sport, event_version=snap.version, phase=phase,

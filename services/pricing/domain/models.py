@@ -94,14 +94,20 @@ class PricingModel:
         """The event's pricing parameters; None while the fixture lacks a side."""
         if fixture.home is None or fixture.away is None:
             return None
-        home, away, fitted = fixture.home.id, fixture.away.id, self.fitted
+        return self.params_of(fixture.home.id, fixture.away.id, best_of=fixture.best_of,
+                              knockout=plays_to_a_finish(fixture))
+
+    def params_of(self, home: str, away: str, *, best_of: int | None = None,
+                  knockout: bool = False) -> SportParams:
+        """The pricing parameters of ``home`` against ``away`` (competitor ids)."""
+        fitted = self.fitted
         if isinstance(fitted, FittedFootball):
             return fitted.params(home, away)
         if isinstance(fitted, FittedHockey):
-            return fitted.params(home, away, knockout=plays_to_a_finish(fixture))
+            return fitted.params(home, away, knockout=knockout)
         if isinstance(fitted, FittedBasketball):
             return fitted.params(home, away)
-        return fitted.params(home, away, best_of=fixture.best_of or 3)
+        return fitted.params(home, away, best_of=best_of or 3)
 
 
 def prior(sport: Sport) -> PricingModel:

@@ -14,17 +14,20 @@ certain probabilities and no prices at all: nothing is left to bet on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from shared.enums import Sport
 from shared.fair import FairMarket, FairOutcome, ModelPrices, Phase
+from shared.live import construct
 from shared.pricing.dist import mean_of
 from shared.pricing.margins import Method, quote
-from shared.pricing.markets import MarketPrice
+from shared.pricing.markets import MarketLine
 from shared.pricing.outlook import Outlook
 from shared.pricing.prices import price_from_implied
+from shared.rules import rules_for
 
 PRICE_FLOOR = 0.001  # below this probability the fair price passes 1,000: no price
 
@@ -41,11 +44,36 @@ def expected_scores(outlook: Outlook, score: tuple[int, int]) -> dict[str, float
     }
 
 
-def fair_market(market: MarketPrice, margin: float, method: Method, *,
+@dataclass(frozen=True)
+class Probabilities:
+    """One market's fair probabilities by outcome id (they add up to ``winners``)."""
+
+    key: str
+    outcomes: dict[str, float]
+    winners: int = 1
+
+
+def market_probabilities(sport: Sport, lines: Iterable[MarketLine],
+                         outlook: Outlook) -> list[Probabilities]:
+    """Every line's probabilities, named by the sport's rules.
+
+    :func:`shared.pricing.markets.price_markets` without each line's settlement law,
+    which the published prices do not carry: half the library's cost per line.
+    """
+    markets = rules_for(sport).markets
+    out = []
+    for line in lines:
+        spec = markets[line.kind]
+        out.append(Probabilities(line.key, dict(zip(spec.outcomes, line.probabilities(outlook),
+                                                    strict=True)), spec.winners))
+    return out
+
+
+def fair_market(market: Probabilities, margin: float, method: Method, *,
                 priced: bool = True) -> FairMarket:
     """One market's outcomes with fair probabilities and, unless not ``priced``, prices."""
-    ids = list(market.probabilities)
-    probs = [min(max(p, 0.0), 1.0) for p in market.probabilities.values()]
+    ids = list(market.outcomes)
+    probs = [min(max(p, 0.0), 1.0) for p in market.outcomes.values()]
     margined: tuple[Decimal | None, ...] = (None,) * len(ids)
     if priced:
         try:
@@ -55,17 +83,19 @@ def fair_market(market: MarketPrice, margin: float, method: Method, *,
     outcomes = []
     for oid, p, price in zip(ids, probs, margined, strict=True):
         has_price = priced and p >= PRICE_FLOOR
-        outcomes.append(FairOutcome(
-            id=oid, probability=round(p, 6),
-            fair_price=price_from_implied(p) if has_price else None,
-            price=price if has_price else None,
-        ))
-    return FairMarket(market_key=market.key, outcomes=tuple(outcomes))
+        # Valid by construction (ids from the rules, p clamped to [0, 1], prices from
+        # price_from_implied): built without validation, the live path's largest saving.
+        outcomes.append(construct(FairOutcome, {
+            "id": oid, "probability": round(p, 6),
+            "fair_price": price_from_implied(p) if has_price else None,
+            "price": price if has_price else None,
+        }))
+    return construct(FairMarket, {"market_key": market.key, "outcomes": tuple(outcomes)})
 
 
 def model_prices(
     *, event_id: str, sport: Sport, event_version: int, phase: Phase, model: str,
-    training_size: int, outlook: Outlook, markets: Mapping[str, MarketPrice],
+    training_size: int, outlook: Outlook, markets: Iterable[Probabilities],
     score: tuple[int, int], margin: float, method: Method, now: datetime,
 ) -> ModelPrices:
     """The ModelPrices of one event at one moment."""
@@ -74,6 +104,6 @@ def model_prices(
         event_id=event_id, sport=sport, event_version=event_version, phase=phase,
         model=model, training_size=training_size, expected=expected_scores(outlook, score),
         margin=Decimal(str(margin)),
-        markets=tuple(fair_market(m, margin, method, priced=priced) for m in markets.values()),
+        markets=tuple(fair_market(m, margin, method, priced=priced) for m in markets),
         computed_at=now,
     )

@@ -33,8 +33,6 @@ from typing import Any
 
 from services.pricing.domain.models import FittedModel, PricingModel
 from shared.enums import Sport
-from shared.live import FixtureState
-from shared.model import Competitor
 from shared.pricing.basketball_fit import fit_basketball
 from shared.pricing.event import event_outlook
 from shared.pricing.football_fit import MatchResult, fit_football
@@ -192,11 +190,9 @@ def score(model: PricingModel, matches: Sequence[FinishedMatch]) -> dict[str, An
     seen: list[tuple[int, tuple[float, float, float]]] = []
     for m in matches:
         result = outcome(sport, m)
-        fixture = _fixture(m)
-        params = model.params(fixture)
-        if result is None or params is None:
+        if result is None:
             continue
-        view = event_outlook(params)
+        view = event_outlook(model.params_of(m.home, m.away, best_of=m.best_of))
         three = view.three_way or (view.winner[0], 0.0, view.winner[1])
         seen.append((result, three))
     if not seen:
@@ -209,7 +205,3 @@ def score(model: PricingModel, matches: Sequence[FinishedMatch]) -> dict[str, An
     return {"market": market, "evaluated": len(seen), "logloss": round(model_loss, 4),
             "base_logloss": round(base_loss, 4)}
 
-
-def _fixture(m: FinishedMatch) -> FixtureState:
-    return FixtureState(home=Competitor(id=m.home, name=m.home),
-                        away=Competitor(id=m.away, name=m.away), best_of=m.best_of)
