@@ -3,8 +3,9 @@
 The feed generator's own messages of a match (``feedgen.feed.match_feed``: fixture,
 odds, live scores) become what the pricing service reads: the snapshot after the
 fixture and the first odds, then an :class:`EventDelta` per live and odds message with
-versions one apart. Bet stops, settlements and the closing are left out: they change
-no price the model publishes in play. For the pricing benchmark and tests.
+versions one apart, each carrying the event's status as the processors' deltas do. Bet
+stops, settlements and the closing are left out: they change no price the model
+publishes in play. For the pricing benchmark and tests.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def fed_match(sport: Sport, number: int, *, seed: int = 11) -> FedMatch:
     markets: dict[str, MarketState] = {}
     deltas: list[EventDelta] = []
     snapshot: EventSnapshot | None = None
+    status = EventStatus.NOT_STARTED
     version = 0
     for draft in match_feed(setup, rng, margin=0.05, prematch_seconds=600, kickoff_at=T0):
         at = T0 + timedelta(seconds=draft.t)
@@ -83,10 +85,11 @@ def fed_match(sport: Sport, number: int, *, seed: int = 11) -> FedMatch:
         if isinstance(body, LiveBody):
             if body.status is EventStatus.CLOSED:
                 break
-            deltas.append(EventDelta(kind=MessageKind.LIVE, status=body.status,
+            status = body.status
+            deltas.append(EventDelta(kind=MessageKind.LIVE, status=status,
                                      live=live_state(body, at), **common))
         elif isinstance(body, OddsBody):
-            deltas.append(EventDelta(kind=MessageKind.ODDS, markets=tuple(
+            deltas.append(EventDelta(kind=MessageKind.ODDS, status=status, markets=tuple(
                 market_state(sport, m) for m in body.markets), **common))
         else:
             version -= 1  # bet stops and settlements are left out: the versions stay contiguous

@@ -177,7 +177,9 @@ def test_a_new_event_is_priced_pre_match_with_its_own_and_the_standard_lines() -
 def test_odds_alone_do_not_move_the_model_but_a_new_line_does() -> None:
     b = book()
     b.hold(snapshot("e1", version=1, markets=[market("1x2", "2", "3.4", "3.8")]))
-    assert b.apply(delta("e1", 2, market("1x2", "2.1", "3.3", "3.7"))) is Verdict.SKIP
+    # Processors put the event's status in every delta: unchanged, it moves nothing.
+    assert b.apply(delta("e1", 2, market("1x2", "2.1", "3.3", "3.7"),
+                         status=EventStatus.LIVE)) is Verdict.SKIP
     assert b.apply(delta("e1", 3, market("handicap|hcp=-1.25", "3.1", "1.4"))) is Verdict.PRICE
     prices = b.price("e1", NOW)
     assert prices is not None

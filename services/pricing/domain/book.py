@@ -105,6 +105,7 @@ class EventBook:
             return Verdict.UNKNOWN
         if delta.version <= entry.snapshot.version:
             return Verdict.OLD
+        status = entry.snapshot.status
         try:
             entry.snapshot = apply_delta(entry.snapshot, delta)
         except VersionGap:
@@ -117,7 +118,8 @@ class EventBook:
             if entry.params is not None and not entry.lines:
                 entry.lines = self._lines(entry.snapshot, entry.params)
             return Verdict.PRICE
-        if delta.live is not None or delta.status is not None:
+        # Every delta carries the event's status: only a change of it moves the model.
+        if delta.live is not None or entry.snapshot.status is not status:
             return Verdict.PRICE
         if delta.markets and self._extend(entry):
             return Verdict.PRICE
