@@ -21,18 +21,12 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
 from services.distribution.settings import DistributionSettings
 from services.distribution.snapshots import SnapshotData, SnapshotSource
 from services.distribution.ws.client import LIVE, PENDING, UNKNOWN, ClientSession
-from services.distribution.ws.frames import (
-    Shape,
-    frame_of,
-    model_payload,
-    snapshot_payload,
-    utc_iso,
-)
+from services.distribution.ws.frames import Shape, frame_of, snapshot_payload, utc_iso
+from services.distribution.ws.models import ModelFrames
 from services.distribution.ws.outbox import CONTROL, MODEL, SNAPSHOT, Item
 from services.distribution.ws.ring import DeltaOut, EventFeed
 from services.distribution.ws.stats import HubStats
@@ -48,7 +42,7 @@ MISSING_TTL_S = 1.0
 _FINAL = frozenset(s.value for s in FINAL_EVENT_STATUSES)
 
 
-class Hub:
+class Hub(ModelFrames):
     """Clients, their indexes by sport and event, and the per-event feeds."""
 
     def __init__(self, source: SnapshotSource, settings: DistributionSettings) -> None:
@@ -168,30 +162,6 @@ class Hub:
             out.release()
         self._schedule_flush()
         self._fetch_requested()
-
-    def dispatch_models(self, prices: Sequence[tuple[str, Sport, dict[str, Any]]]) -> None:
-        """Model prices (event id, sport, ``ModelPrices`` in JSON form) to every client whose
-        subscriptions covering the event ask for them; never awaits."""
-        dirty = self._dirty
-        for event_id, sport, data in prices:
-            self.stats.models += 1
-            self._push_model(event_id, sport, data, dirty)
-        self._schedule_flush()
-
-    def _push_model(self, event_id: str, sport: Sport, data: dict[str, Any],
-                    dirty: set[ClientSession], only: ClientSession | None = None) -> None:
-        frames: dict[Shape, bytes] = {}
-        explicit = self._by_event.get(event_id) or set()
-        clients = (only,) if only is not None else explicit | self._by_sport[sport]
-        for client in clients:
-            view = client.subs.view(event_id, sport)
-            if view is None or not view.model:
-                continue
-            frame = frames.get(view.shape)
-            if frame is None:
-                frame = frames[view.shape] = frame_of(model_payload(data, view.shape))
-            client.push(Item.model(event_id, frame))
-            dirty.add(client)
 
     def _fan_out(self, out: DeltaOut, delta: EventDelta, dirty: set[ClientSession]) -> None:
         """One delta: into its ring, to its groups, then to the followers outside them."""
@@ -365,19 +335,6 @@ class Hub:
         self._fetch_requested()
         if model:
             await self._send_models(client, covered)
-
-    async def _send_models(self, client: ClientSession, event_ids: list[str]) -> None:
-        """The latest model prices of ``event_ids`` that have some, to one client."""
-        try:
-            found = await self._source.models(list(dict.fromkeys(event_ids)))
-        except Exception as exc:  # model prices come again with the next change
-            log.warning("reading model prices of %d events failed: %r", len(event_ids), exc)
-            return
-        if client.closed:
-            return
-        for event_id, data in found.items():
-            self._push_model(event_id, Sport(data["sport"]), data, set(), only=client)
-        client.flush()
 
     def _resume(self, client: ClientSession, event_id: str, version: int) -> None:
         feed = self._feeds.get(event_id)
