@@ -182,6 +182,10 @@ async def test_page_shows_fair_prices_marks_value_and_opens_an_event(
             await expect(away).to_have_attribute("data-value", "")  # 3.60 is below 4
             over = row.locator('[data-market="totals|total=2.5"][data-outcome="over"] .fair')
             await expect(over).to_have_text("1.92")
+            # 2.05 against 2 fair, but the market is suspended: its last price cannot be taken.
+            stale = row.locator('[data-market="handicap|hcp=-0.5"][data-outcome="home"]')
+            await expect(stale.locator(".fair")).to_have_text("2")
+            await expect(stale).to_have_attribute("data-value", "")
             # An event without model prices shows the market's alone.
             await expect(page.locator('[data-event-id="ev-2"] .fair')).to_have_count(0)
 

@@ -176,8 +176,10 @@
   }
 
   // A market price above the fair price is value: betting it has positive expectation.
-  function isValue(price, fair) {
-    return price != null && fair && fair.fair_price != null && parseFloat(price) > parseFloat(fair.fair_price);
+  // Only a price that can be taken counts: a suspended market's last price is stale.
+  function isValue(price, fair, open) {
+    return open && price != null && fair && fair.fair_price != null
+      && parseFloat(price) > parseFloat(fair.fair_price);
   }
 
   function resync(id) {
@@ -281,7 +283,7 @@
       const cls = ["price", price == null ? "na" : "", suspended ? "suspended" : "",
                    flash && flash.until > now ? flash.dir : ""].filter(Boolean).join(" ");
       const fair = m && fairOf(ev.id, m.market_key, oid);
-      const value = isValue(price, fair);
+      const value = isValue(price, fair, !suspended);
       const fairText = fair && fair.fair_price != null
         ? `<span class="fair${value ? " value" : ""}" title="fair price (model): ${esc(pct(fair.probability))}${value ? " · value" : ""}">${esc(fair.fair_price)}</span>`
         : "";
@@ -354,7 +356,7 @@
         const o = m && (m.outcomes || []).find((x) => x.id === oid);
         const price = o && o.price != null ? o.price : null;
         const fair = fairs[oid];
-        const value = isValue(price, fair);
+        const value = isValue(price, fair, m && m.status === "active" && o && o.active !== false);
         const edge = value ? ` <span class="edge">+${((parseFloat(price) * fair.probability - 1) * 100).toFixed(1)}%</span>` : "";
         return `<tr class="outcome${value ? " value" : ""}" data-market="${esc(key)}" data-outcome="${esc(oid)}">
           <td class="oc">${esc(OUTCOME_LABELS[oid] || oid)}</td>
