@@ -20,7 +20,7 @@ import orjson
 from shared.cache import LiveCache
 from shared.enums import Sport
 from shared.storage.pool import Pool
-from shared.storage.snapshots import load_snapshots
+from shared.storage.snapshots import FEED_EVENT, load_snapshots
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,8 @@ class SnapshotSource:
         return found
 
     async def event_ids(self, sport: Sport) -> list[str]:
-        """Ids of the sport's events that have a snapshot (Redis index), else from MySQL."""
+        """Ids of the sport's events that have a snapshot (Redis index), else the events the
+        feed carried from MySQL (imported history is not live state)."""
         try:
             return await self._cache.event_ids(sport)
         except Exception as exc:
@@ -88,7 +89,8 @@ class SnapshotSource:
         async with asyncio.timeout(MYSQL_TIMEOUT_S), self._pool.acquire() as conn:
             async with conn.cursor() as cur:
                 await cur.execute(
-                    "SELECT id FROM events WHERE sport = %s ORDER BY start_time, id", (sport.value,)
+                    f"SELECT e.id FROM events e WHERE e.sport = %s AND {FEED_EVENT}"
+                    " ORDER BY e.start_time, e.id", (sport.value,)
                 )
                 rows = await cur.fetchall()
             await conn.commit()

@@ -22,7 +22,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
-from shared.enums import EventStatus, MarketStatus, Sport
+from shared.enums import EventStatus, MarketStatus, Resolution, Sport
 from shared.footballdata.model import MARKET_OUTCOMES, Match, OddsPhase, Statistics, market_key_of
 from shared.footballdata.names import division
 from shared.footballdata.settle import settle_1x2, settle_handicap, settle_totals
@@ -38,8 +38,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "events": ("id", "sport", "competition_id", "home_id", "away_id", "start_time", "status",
                "provider", "last_provider_ts", "version"),
     "live_state": ("event_id", "status", "home_score", "away_score", "periods", "provider_ts"),
-    "markets": ("event_id", "market_key", "market_type", "status", "provider", "status_reason",
-                "provider_ts"),
+    "markets": ("event_id", "market_key", "market_type", "status", "resolution", "provider",
+                "status_reason", "provider_ts"),
     "outcomes": ("event_id", "market_key", "outcome_id", "price", "active"),
     "settlements": ("event_id", "market_key", "outcome_id", "result", "void_factor", "certainty",
                     "message_id", "provider_ts"),
@@ -218,8 +218,8 @@ def _settlement_rows(rows: dict[str, list[tuple[Any, ...]]], m: Match,
     settled_status = MarketStatus.SETTLED.value
     for s in settled:
         key = s.market_key
-        rows["markets"].append((m.event_id, key, key.split("|", 1)[0], settled_status, PROVIDER,
-                                STATUS_REASON, start))
+        rows["markets"].append((m.event_id, key, key.split("|", 1)[0], settled_status,
+                                Resolution.CONFIRMED.value, PROVIDER, STATUS_REASON, start))
         for outcome_id in MARKET_OUTCOMES[key.split("|", 1)[0]]:
             rows["outcomes"].append((m.event_id, key, outcome_id, None, False))
         for o in s.outcomes:

@@ -1,8 +1,9 @@
 """The importer's MySQL side: one connection, one transaction per file.
 
-Every statement is a multi-row INSERT (or a DELETE/UPDATE over an id list) rendered by
-``sql``; a file's rows, its run record, its problems and its unknown columns commit
-together or not at all. Imports serialise on a named lock, so two runs of the same
+The bulk writes are multi-row INSERTs (and DELETE/UPDATE over an id list) rendered by
+:mod:`shared.storage.sqltext`, as the processors' batches are; reads and the run's own
+row bind parameters. A file's rows, its run record, its problems and its unknown
+columns commit together or not at all. Imports serialise on a named lock, so two runs of the same
 files cannot interleave their version checks.
 """
 
@@ -17,10 +18,10 @@ from typing import Any
 import aiomysql
 
 from services.history.plan import COLUMNS, UPSERT, Existing, FilePlan
-from services.history.sql import in_list, insert_statements, literal
 from shared.footballdata.model import ColumnNote, Problem, RunOutcome
 from shared.settings import MySQLSettings
-from shared.storage.pool import connect_kwargs
+from shared.storage.pool import connect_kwargs, to_db_datetime
+from shared.storage.sqltext import insert_statements, literal
 
 # Parents before children, so a reader never sees an event without its competition.
 WRITE_ORDER = ("competitions", "competitors", "events", "live_state", "markets", "outcomes",
@@ -77,9 +78,9 @@ class HistoryStore:
         async with self._conn.cursor() as cur:
             return int(await cur.execute(sql))
 
-    async def _fetch(self, sql: str) -> list[Any]:
+    async def _fetch(self, sql: str, args: Sequence[Any]) -> list[Any]:
         async with self._conn.cursor() as cur:
-            await cur.execute(sql)
+            await cur.execute(sql, tuple(args))
             return list(await cur.fetchall())
 
     async def existing(self, event_ids: Sequence[str]) -> dict[str, Existing]:
@@ -90,7 +91,7 @@ class HistoryStore:
             rows = await self._fetch(
                 "SELECT e.id, e.version, m.row_hash, m.settlement_hash FROM events e"
                 " LEFT JOIN history_matches m ON m.event_id = e.id"
-                f" WHERE e.id IN {in_list(part)}"
+                f" WHERE e.id IN ({', '.join(['%s'] * len(part))})", part,
             )
             for event_id, version, digest, s_digest in rows:
                 found[event_id] = Existing(int(version), digest, s_digest)
@@ -98,7 +99,7 @@ class HistoryStore:
 
     async def imported_digests(self) -> set[str]:
         """The sha256 of every file a run imported (``ok`` or ``partial``)."""
-        rows = await self._fetch("SELECT DISTINCT sha256 FROM history_runs WHERE outcome <> 'failed'")
+        rows = await self._fetch("SELECT DISTINCT sha256 FROM history_runs WHERE outcome <> %s", ("failed",))
         return {row[0] for row in rows}
 
     async def start_run(self, run: RunRecord) -> int:
@@ -112,9 +113,13 @@ class HistoryStore:
     async def finish_run(self, run_id: int, run: RunRecord, finished_at: datetime) -> None:
         """Write the run's final counts, outcome and duration."""
         duration = max(0, round((finished_at - run.started_at).total_seconds() * 1000))
-        assignments = [f"{c} = {literal(v)}" for c, v in zip(RUN_COLUMNS, _run_values(run), strict=True)]
-        assignments += [f"finished_at = {literal(finished_at)}", f"duration_ms = {duration}"]
-        await self._execute(f"UPDATE history_runs SET {', '.join(assignments)} WHERE id = {run_id}")
+        columns = (*RUN_COLUMNS, "finished_at", "duration_ms")
+        values = (*_run_values(run), to_db_datetime(finished_at), duration, run_id)
+        async with self._conn.cursor() as cur:
+            await cur.execute(
+                f"UPDATE history_runs SET {', '.join(f'{c} = %s' for c in columns)} WHERE id = %s",
+                values,
+            )
 
     async def record_failed_run(self, run: RunRecord, finished_at: datetime) -> int:
         """A run that wrote nothing: its row alone, committed."""
@@ -167,10 +172,11 @@ def write_statements(plan: FilePlan) -> Iterator[str]:
         yield f"DELETE FROM outcomes WHERE event_id IN {ids}"
         yield f"DELETE FROM markets WHERE event_id IN {ids}"
     for event_id, message in plan.resettled.items():
-        # Kept, not deleted: a correction undoes the old results as a rollback does.
-        yield ("UPDATE settlements SET rolled_back_at = UTC_TIMESTAMP(6),"
-               f" rolled_back_by = {literal(message)}"
-               f" WHERE event_id = {literal(event_id)} AND rolled_back_at IS NULL")
+        # Kept, not deleted: corrected results supersede the earlier ones, as a corrected
+        # settlement does in the processors.
+        yield ("UPDATE settlements SET superseded_at = UTC_TIMESTAMP(6),"
+               f" superseded_by = {literal(message)} WHERE event_id = {literal(event_id)}"
+               " AND rolled_back_at IS NULL AND superseded_at IS NULL")
     for table in WRITE_ORDER:
         rows = plan.rows[table]
         if rows:
@@ -201,3 +207,10 @@ async def open_store(settings: MySQLSettings, lock_timeout_s: float) -> AsyncIte
                 await cur.execute("SELECT RELEASE_LOCK(%s)", (name,))
     finally:
         conn.close()
+
+
+def in_list(values: Sequence[Any]) -> str:
+    """``(v1, v2, ...)`` for an IN clause of a bulk write (non-empty)."""
+    if not values:
+        raise ValueError("an IN list needs at least one value")
+    return "(" + ", ".join(literal(v) for v in values) + ")"

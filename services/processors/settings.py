@@ -32,21 +32,22 @@ class ProcessorSettings(BaseSettings):
     # A second worker of the same sport on the same host needs another port.
     web_port: int | None = Field(default=None, ge=1, le=65535)
     web_host: str = "0.0.0.0"
-    # Consumer group (and Faust app id); default ``sportsfeed-processor-<sport>``.
+    # Consumer group of the feed (and the Faust app id); default ``sportsfeed-processor-<sport>``.
     # Tests give each run its own so that dead members of earlier runs never linger.
     group_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._\-]+$")
 
-    # Batching: a batch closes when full or ``batch_within_s`` after it started filling.
-    # Under a backlog a batch holds what Faust hands over in ``batch_within_s``; larger
-    # batches cost far less per message (one statement per table, one snapshot per
-    # event), but a quiet feed waits up to ``batch_within_s`` before it is applied.
+    # Batching: a batch is what the feed consumer has fetched, up to ``batch_max`` records
+    # (under a backlog, batches grow to the backlog: far cheaper per message, one
+    # statement per table and one snapshot per event). ``batch_within_s`` > 0 waits that
+    # long after the first records for more (fewer, larger transactions at moderate
+    # rates, at that cost in latency); 0 applies what is there at once.
     batch_max: int = Field(default=5000, ge=1, le=50_000)
-    batch_within_s: float = Field(default=0.005, gt=0, le=5)
-    # Messages a stream may prefetch ahead of the batch being applied.
-    stream_buffer: int = Field(default=20_000, ge=100)
+    batch_within_s: float = Field(default=0.0, ge=0, le=5)
     # How often acknowledged offsets are committed to Kafka (after MySQL committed).
     commit_interval_s: float = Field(default=1.0, gt=0)
     session_timeout_s: float = Field(default=10.0, ge=6)
+    # Readiness fails while the oldest unapplied feed record is older than this.
+    max_lag_s: float = Field(default=30.0, gt=0)
 
     # Provider liveness: silent longer than this suspends the provider's active markets.
     alive_window_s: float = Field(default=20.0, gt=0)

@@ -38,7 +38,8 @@ from numpy.typing import NDArray
 
 from shared.pricing.football import FootballParams
 
-ModelKind = Literal["dixon_coles", "poisson"]
+GoalModelKind = Literal["dixon_coles", "poisson"]
+ModelKind = Literal["dixon_coles", "poisson", "market"]  # market: shared.pricing.market_fit
 DEFAULT_XI = 0.0018
 DEFAULT_PRIOR_SD = 0.2
 
@@ -135,7 +136,7 @@ def _penalised(base: type, prior_sd: float | None) -> type:
 
 
 def fit_football(
-    results: Sequence[MatchResult], *, kind: ModelKind = "dixon_coles", xi: float = DEFAULT_XI,
+    results: Sequence[MatchResult], *, kind: GoalModelKind = "dixon_coles", xi: float = DEFAULT_XI,
     as_of: date | None = None, prior_sd: float | None = DEFAULT_PRIOR_SD,
     weights: Sequence[float] | None = None,
 ) -> FittedFootball:

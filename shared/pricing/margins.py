@@ -162,7 +162,9 @@ def remove_margin(
     """
     method = Method(method)
     implied = [1 / float(x) for x in prices]
-    if winners != 1 or (method is Method.SHIN and sum(implied) <= 1):
+    # Shin has no root without overround; a book without margin can come back a hair over
+    # 1 from rounding (1 / (1 / p)), so "none" is within a billionth.
+    if winners != 1 or (method is Method.SHIN and sum(implied) <= 1 + 1e-9):
         return fair_probabilities(implied, method, winners)
     from penaltyblog.implied import calculate_implied  # heavy import: only when asked
 

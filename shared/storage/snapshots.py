@@ -34,6 +34,10 @@ EVENT_COLUMNS = (
     " e.provider, e.last_provider_ts, e.version, e.updated_at, c.name, c.country, c.season,"
     " h.name, a.name"
 )
+# Events the feed carried (the processors applied a message of theirs), as opposed to
+# events written by an import (the football-data history): only these have a live state
+# worth keeping in Redis and pushing to trading UIs.
+FEED_EVENT = "EXISTS (SELECT 1 FROM ledger l WHERE l.event_id = e.id)"
 EVENT_FROM = (
     " FROM events e LEFT JOIN competitions c ON c.id = e.competition_id"
     " LEFT JOIN competitors h ON h.id = e.home_id LEFT JOIN competitors a ON a.id = e.away_id"

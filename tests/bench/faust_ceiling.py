@@ -1,18 +1,24 @@
-"""The ceiling of a Faust worker here: the processor's agent shape with (almost) no work.
+"""The reference the processor worker is judged against, and the ceiling of its consumer path.
 
-``python -m tests.bench.faust_ceiling --bootstrap B --topic T --count N --out F --work none|decode``
-runs a Faust app configured like a processor (:func:`services.processors.runtime.app.faust_settings`,
-the same ``noack_take`` batches, an ack per record, uvloop) on a topic that already holds
-``N`` records, and writes one JSON object to ``--out`` when it has taken them all: records/s from the
-first batch to the last and the process's CPU time per record. ``--work none`` only takes
-and acks; ``--work decode`` also decodes each record into the canonical model, as the
-processor does before it decides anything. What is left between this and the real
-worker's rate is the processor's own work (deciding, MySQL, Redis, the updates topic).
+``python -m tests.bench.faust_ceiling --bootstrap B --topic T --count N --out F --work W``
+takes a topic that already holds ``N`` records and writes one JSON object to ``--out``
+when it has taken them all: records/s from the first batch to the last and the
+process's CPU time per record.
+
+- ``--work stock``: **the fixed reference** — stock faust-streaming: ``faust.App`` with its
+  default settings (only the broker, and raw bytes so nothing is deserialised), one agent
+  doing ``stream.take(n, within=5 ms)`` with ``n`` the worker's batch size, Faust acking
+  each record itself, and no work at all; no uvloop. It does not move when the worker's
+  settings move.
+- ``--work bulk``: the worker's own consumer path doing nothing: an aiokafka consumer in
+  a consumer group, ``getmany`` batches up to ``n`` records, offsets committed after
+  each batch's (absent) work — what the worker would reach if its work were free.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import resource
@@ -24,13 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import faust
+from aiokafka import AIOKafkaConsumer
 
-from services.processors.domain.incoming import decode_record
-from services.processors.runtime.app import faust_settings
-from services.processors.settings import ProcessorSettings
-from shared.enums import Sport
-from shared.runtime import install_uvloop
-from shared.settings import KafkaSettings
+STOCK_WITHIN_S = 0.005
 
 
 def _cpu() -> float:
@@ -38,42 +40,59 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def build(args: argparse.Namespace) -> Any:
-    """A Faust app whose agent takes batches like the processor and does ``args.work``."""
-    settings = ProcessorSettings(
-        kafka=KafkaSettings(bootstrap=args.bootstrap),
-        data_dir=Path(tempfile.mkdtemp(prefix="faust-ceiling-")),
-        group_id=args.group, web_port=args.web_port,
-    )
-    config = faust_settings(Sport.FOOTBALL, settings)
-    app = faust.App(args.group, **config)
-    topic = app.topic(args.topic, value_serializer="raw", key_serializer="raw", internal=False)
-    seen = {"n": 0, "t0": 0.0, "cpu0": 0.0}
-    decode = args.work == "decode"
+def result(args: argparse.Namespace, seen: dict[str, Any]) -> None:
+    """Write the result."""
+    seconds = time.perf_counter() - seen["t0"]
+    args.out.write_text(json.dumps({
+        "work": args.work, "records": seen["n"],
+        "records_per_s": round(seen["n"] / seconds),
+        "cpu_us_per_record": round((_cpu() - seen["cpu0"]) / seen["n"] * 1e6, 1),
+    }))
 
-    async def take(stream: Any) -> None:
-        async for events in stream.noack_take(settings.batch_max, within=settings.batch_within_s):
+
+def stock_app(args: argparse.Namespace) -> Any:
+    """Stock faust-streaming: default settings, ``take`` batches, no work."""
+    seen = {"n": 0, "t0": 0.0, "cpu0": 0.0}
+    brokers = ";".join(f"kafka://{b.strip()}" for b in args.bootstrap.split(","))
+    app = faust.App(args.group, broker=brokers, web_port=args.web_port,
+                    datadir=tempfile.mkdtemp(prefix="faust-stock-"),
+                    consumer_auto_offset_reset="earliest")
+    topic = app.topic(args.topic, value_serializer="raw", key_serializer="raw")
+
+    async def stock(stream: Any) -> None:
+        async for values in stream.take(args.batch, within=STOCK_WITHIN_S):
             if seen["n"] == 0:
                 seen["t0"], seen["cpu0"] = time.perf_counter(), _cpu()
-            if decode:
-                for e in events:
-                    decode_record(e.message.value, e.message.partition, e.message.offset,
-                                  e.message.timestamp)
-            for event in events:
-                await stream.ack(event)
-            seen["n"] += len(events)
+            seen["n"] += len(values)
             if seen["n"] >= args.count:
-                seconds = time.perf_counter() - seen["t0"]
-                args.out.write_text(json.dumps({
-                    "work": args.work, "records": seen["n"],
-                    "records_per_s": round(seen["n"] / seconds),
-                    "cpu_us_per_record": round((_cpu() - seen["cpu0"]) / seen["n"] * 1e6, 1),
-                }))
+                result(args, seen)
                 os.kill(os.getpid(), signal.SIGTERM)
                 return
 
-    app.agent(topic, name="ceiling", concurrency=1)(take)
+    app.agent(topic, name="ceiling", concurrency=1)(stock)
     return app
+
+
+async def bulk(args: argparse.Namespace) -> None:
+    """The worker's consumer path with no work: getmany batches, commit after each."""
+    seen = {"n": 0, "t0": 0.0, "cpu0": 0.0}
+    consumer = AIOKafkaConsumer(
+        args.topic, bootstrap_servers=args.bootstrap, group_id=args.group,
+        enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=args.batch,
+    )
+    await consumer.start()
+    try:
+        while seen["n"] < args.count:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=args.batch)
+            if not batch:
+                continue
+            if seen["n"] == 0:
+                seen["t0"], seen["cpu0"] = time.perf_counter(), _cpu()
+            seen["n"] += sum(len(records) for records in batch.values())
+            await consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+        result(args, seen)
+    finally:
+        await consumer.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,11 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--group", required=True)
     parser.add_argument("--web-port", type=int, required=True)
+    parser.add_argument("--batch", type=int, default=5000, help="records per take / getmany")
     parser.add_argument("--out", type=Path, required=True, help="where the JSON result goes")
-    parser.add_argument("--work", choices=("none", "decode"), default="none")
+    parser.add_argument("--work", choices=("stock", "bulk"), default="stock")
     args = parser.parse_args(argv)
-    install_uvloop()
-    worker = faust.Worker(build(args), loglevel="warning", quiet=True)
+    if args.work == "bulk":
+        asyncio.run(bulk(args))
+        return 0
+    worker = faust.Worker(stock_app(args), loglevel="warning", quiet=True)
     try:
         worker.execute_from_commandline()
     except SystemExit as exc:

@@ -97,7 +97,7 @@ async def test_importing_the_same_file_twice_changes_nothing(mysql_settings: MyS
     assert runs == 6  # every run is recorded, even one that changed nothing
 
 
-async def test_a_corrected_row_updates_its_event_and_rolls_back_its_old_settlements(
+async def test_a_corrected_row_updates_its_event_and_supersedes_its_old_settlements(
     mysql_settings: MySQLSettings, tmp_path: Path, api: Any
 ) -> None:
     original = FIXTURES / "E0_1920_head.csv"
@@ -112,6 +112,7 @@ async def test_a_corrected_row_updates_its_event_and_rolls_back_its_old_settleme
 
     _, event = await fetch(api, f"/v1/events/{LIVERPOOL}")
     assert (event["version"], event["live"]["score"]["home"]) == (2, 1)
+    assert {(m["status"], m["resolution"]) for m in event["markets"]} == {("settled", "confirmed")}
     _, settled = await fetch(api, f"/v1/settlements?event_id={LIVERPOOL}")
     rows = settled["settlements"]
     in_force = {(s["market_key"], s["outcome_id"]): s["result"] for s in rows if s["in_force"]}
@@ -119,7 +120,8 @@ async def test_a_corrected_row_updates_its_event_and_rolls_back_its_old_settleme
     assert in_force[("1x2", "draw")] == "won"
     assert in_force[("1x2", "home")] == "lost"
     assert len(old) == len(in_force)
-    assert {s["rolled_back_by"] for s in old} == {f"{LIVERPOOL}:v2"}
+    assert {s["superseded_by"] for s in old} == {f"{LIVERPOOL}:v2"}
+    assert all(s["rolled_back_by"] is None for s in old)
     (odds,), = await query(mysql_settings,
                            "SELECT COUNT(*) FROM history_odds WHERE event_id = %s", LIVERPOOL)
     assert odds == 32  # 16 1x2, 8 totals, 8 handicap rows: replaced, not doubled
@@ -217,3 +219,19 @@ async def test_all_shared_real_files_import_with_nothing_unexplained_and_again_c
     assert top[-3:] == [("Cardiff", 38, 34, 34, 69), ("Fulham", 38, 26, 34, 81),
                         ("Huddersfield", 38, 16, 22, 76)]
     assert table["rows"][0]["form"] == "WWWWW"
+
+
+async def test_a_redis_rebuild_leaves_imported_history_out_of_the_live_state(
+    mysql_settings: MySQLSettings, redis_settings: RedisSettings,
+) -> None:
+    from services.processors.rebuild import rebuild
+    from services.processors.settings import ProcessorSettings
+    from shared.cache import open_cache
+    from shared.enums import Sport
+
+    await import_paths(mysql_settings, FIXTURES / "E0_1213_head.csv")
+    settings = ProcessorSettings(mysql=mysql_settings, redis=redis_settings)
+    counts = await rebuild(settings, [Sport.FOOTBALL])
+    assert counts[Sport.FOOTBALL] == 0  # served from MySQL on demand, never pushed as live
+    async with open_cache(redis_settings) as cache:
+        assert await cache.event_ids(Sport.FOOTBALL) == []

@@ -32,7 +32,7 @@ Stack = tuple[KafkaSettings, MySQLSettings, RedisSettings]
 # so a crash always leaves records to replay.
 SMALL_BATCHES = {
     "SPORTSFEED_PROCESSOR_BATCH_MAX": "40",
-    "SPORTSFEED_PROCESSOR_BATCH_WITHIN_S": "0.005",
+    "SPORTSFEED_PROCESSOR_BATCH_WITHIN_S": "0",
     "SPORTSFEED_PROCESSOR_COMMIT_INTERVAL_S": "2",
     "SPORTSFEED_PROCESSOR_RETRY_MAX_S": "0.5",
     "SPORTSFEED_PROCESSOR_REPAIR_INTERVAL_S": "0.5",
@@ -115,6 +115,11 @@ def metric(text: str, name: str) -> float:
     return float(found[1]) if found else 0.0
 
 
+def metric_sum(text: str, name: str) -> float:
+    """The sum of every series of a metric (all partitions, say)."""
+    return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? ([0-9.e+]+)$", text, re.M))
+
+
 async def test_sigkill_mid_stream_loses_nothing_and_applies_nothing_twice(
     stack: Stack, tmp_path: Path, db: Db, cache: LiveCache,
 ) -> None:
@@ -185,7 +190,7 @@ async def test_mysql_outage_stops_intake_and_resumes_without_loss(
     proxy = await TcpProxy(mysql.host, mysql.port).start()
     behind_proxy = mysql.model_copy(update={"port": proxy.port})
     worker = WorkerProcess(Sport.FOOTBALL, kafka, behind_proxy, redis, tmp_path / "w.log",
-                           extra_env=SMALL_BATCHES).start()
+                           extra_env={**SMALL_BATCHES, "SPORTSFEED_PROCESSOR_MAX_LAG_S": "1"}).start()
     messages = feed(events=20, count=1200, seed=9)
     try:
         await worker.wait_ready()
@@ -197,7 +202,13 @@ async def test_mysql_outage_stops_intake_and_resumes_without_loss(
         during = await ledger_total(db)
         status, body = await worker.get("/readyz")
         assert status == 503
-        assert json.loads(body)["mysql"].startswith("unreachable")
+        ready = json.loads(body)
+        assert ready["mysql"].startswith("unreachable")
+        assert ready["lag"].startswith("behind: partition"), ready
+        # Every record not applied counts, whether fetched already or still in Kafka.
+        text = (await worker.get("/metrics"))[1]
+        assert metric_sum(text, "sportsfeed_processor_lag_records") == 800
+        assert metric_sum(text, "sportsfeed_processor_lag_seconds") > 1
         await asyncio.sleep(2)
         assert await ledger_total(db) == during == 400  # nothing taken while MySQL is away
         proxy.restore()
@@ -206,6 +217,7 @@ async def test_mysql_outage_stops_intake_and_resumes_without_loss(
         await assert_redis_matches_mysql(db, cache)
         text = (await worker.get("/metrics"))[1]
         assert metric(text, "sportsfeed_processor_mysql_retries_total") > 0
+        assert metric_sum(text, "sportsfeed_processor_lag_records") == 0
         assert (await worker.get("/readyz"))[0] == 200
         assert worker.terminate() == 0
     finally:
@@ -280,3 +292,48 @@ async def test_two_workers_of_one_sport_share_its_partitions(
     finally:
         for w in workers:
             w.ensure_stopped()
+
+
+async def test_rebalances_mid_stream_lose_nothing_and_apply_nothing_twice(
+    stack: Stack, tmp_path: Path, db: Db, cache: LiveCache,
+) -> None:
+    """A second worker joins while the first is applying (its partitions are revoked
+    mid-stream), then the first leaves by SIGTERM (a second rebalance), while messages
+    keep coming: every message is applied exactly once, and Redis ends as MySQL."""
+    kafka, mysql, redis = stack
+    group = f"{kafka.topic_prefix}-shared"
+    messages = feed(events=40, count=8000, seed=23)
+    first = WorkerProcess(Sport.FOOTBALL, kafka, mysql, redis, tmp_path / "first.log",
+                          group=group, extra_env=SMALL_BATCHES).start()
+    second = WorkerProcess(Sport.FOOTBALL, kafka, mysql, redis, tmp_path / "second.log",
+                           group=group, extra_env=SMALL_BATCHES)
+
+    async def trickle() -> None:  # the stream goes on through both rebalances
+        for start in range(0, len(messages), 250):
+            await produce(kafka, messages[start : start + 250])
+            await asyncio.sleep(0.25)
+
+    producing = asyncio.create_task(trickle())
+    try:
+        await first.wait_ready()
+        await wait_until(lambda: _more_than(db, 500), 60, every=0.05, what="some applied")
+        second.start()
+        await second.wait_ready(partitions=False)
+
+        async def split() -> bool:
+            owned = [json.loads((await w.get("/readyz"))[1])["partitions"] for w in (first, second)]
+            return all(owned)
+
+        await wait_until(split, 60, what="the second worker owning a partition")
+        assert not producing.done(), "the stream ended before the rebalance"
+        assert await asyncio.to_thread(first.terminate, 60) == 0
+        assert not producing.done(), "the stream ended before the first worker left"
+        await producing
+        await wait_until(lambda: _more_than(db, len(messages) - 1), 120, what="all applied")
+        await assert_exactly_once(db, messages)
+        await assert_redis_matches_mysql(db, cache)
+        assert second.terminate() == 0
+    finally:
+        producing.cancel()
+        first.ensure_stopped()
+        second.ensure_stopped()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from decimal import Decimal
 
 from services.history.plan import (
     Existing,
@@ -15,7 +14,6 @@ from services.history.plan import (
     settlement_hash,
     settlements_of,
 )
-from services.history.sql import insert_statements, literal
 from services.history.store import write_statements
 from shared.footballdata import Match, read_bytes, read_file
 from tests.support.history import FIXTURES
@@ -73,7 +71,7 @@ def test_a_corrected_score_bumps_the_version_and_resettles() -> None:
     assert plan.resettled == {fixed.event_id: message_id(fixed.event_id, 4)}
     statements = list(write_statements(plan))
     assert statements[0].startswith("DELETE FROM history_odds WHERE event_id IN ('fd:match:E0:2019-08-09")
-    assert any(s.startswith("UPDATE settlements SET rolled_back_at") for s in statements)
+    assert any(s.startswith("UPDATE settlements SET superseded_at") for s in statements)
     assert {r[0] for r in plan.rows["settlements"]} == {fixed.event_id}
 
 
@@ -93,16 +91,3 @@ def test_the_live_state_holds_both_halves() -> None:
     assert json.loads(periods_json(match)) == [
         {"period": "1h", "home": 4, "away": 0}, {"period": "2h", "home": 0, "away": 1}]
     assert periods_json(replace(match, ht_home_goals=None, ht_away_goals=None)) == "[]"
-
-
-def test_sql_values_are_escaped_and_statements_cut_below_the_limit() -> None:
-    assert literal("Nott'm Forest") == "'Nott\\'m Forest'"
-    assert literal(None) == "NULL"
-    assert literal(Decimal("1.50")) == "1.50"
-    assert literal(True) == "1"
-    rows = [(n, f"name {n}") for n in range(1000)]
-    statements = list(insert_statements("t", ("id", "name"), rows, upsert=("name",), limit=2000))
-    assert len(statements) > 5
-    assert all(len(s) <= 2000 for s in statements)
-    assert all(s.endswith("ON DUPLICATE KEY UPDATE name = VALUES(name)") for s in statements)
-    assert sum(s.count("'name ") for s in statements) == 1000

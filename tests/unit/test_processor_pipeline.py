@@ -204,3 +204,22 @@ async def test_a_worker_stuck_on_a_batch_says_so_in_progress_and_metrics(parts: 
     assert processor.progress() == "ok"
     assert processor.stalled_for() == 0.0
     assert store.states["e1"].version == 1
+
+
+def test_observing_many_amounts_at_once_equals_observing_each() -> None:
+    from prometheus_client import CollectorRegistry, Histogram
+
+    from services.processors.runtime.metrics import LATENCY_BUCKETS, observe_many
+
+    amounts = [0.0, 0.001, 0.0011, 0.02, 0.5, 7.0, 61.0, 0.05, 0.05]
+    one, many = (Histogram(name, "h", buckets=LATENCY_BUCKETS, registry=CollectorRegistry())
+                 for name in ("one", "many"))
+    for amount in amounts:
+        one.observe(amount)
+    observe_many(many, amounts)
+
+    def samples(h: Histogram) -> list[tuple[str, float]]:
+        return [(s.name.split("_", 1)[1], s.value) for m in h.collect() for s in m.samples
+                if not s.name.endswith("_created")]
+
+    assert samples(one) == samples(many)

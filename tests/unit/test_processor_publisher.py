@@ -31,6 +31,7 @@ class FakeProducer:
         self.fail = fail
         self.start_error = start_error
         self.sent: list[tuple[str, bytes]] = []
+        self.batches: list[tuple[int, list[bytes | None]]] = []
         self.started = self.stopped = False
 
     async def start(self) -> None:
@@ -46,12 +47,39 @@ class FakeProducer:
 
     async def send(self, topic: str, value: bytes, key: bytes | None = None) -> asyncio.Future[Any]:
         self.sent.append((topic, value))
+        return self._future()
+
+    def _future(self) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if self.fail is not None:
             future.set_exception(self.fail)
         else:
             future.set_result(None)
         return future
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return {0, 1, 2}
+
+    def create_batch(self) -> FakeBatch:
+        return FakeBatch()
+
+    async def send_batch(self, batch: FakeBatch, topic: str, *, partition: int) -> asyncio.Future[Any]:
+        self.sent.extend((topic, value) for _, value in batch.records)
+        self.batches.append((partition, [key for key, _ in batch.records]))
+        return self._future()
+
+
+class FakeBatch:
+    """A record batch that holds two records (so tests see batches fill up)."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[bytes | None, bytes]] = []
+
+    def append(self, *, key: bytes | None, value: bytes, timestamp: int | None) -> object | None:
+        if len(self.records) == 2:
+            return None
+        self.records.append((key, value))
+        return object()
 
 
 def publisher_with(first: FakeProducer, *later: FakeProducer) -> tuple[Publisher, list[FakeProducer]]:
@@ -109,3 +137,15 @@ async def test_a_replacement_that_cannot_start_is_tried_again_at_the_next_publis
     assert len(fresh.sent) == 1
     await publisher.close()
     assert fresh.stopped
+
+
+async def test_deltas_go_out_in_record_batches_keyed_and_in_order_per_event() -> None:
+    producer = FakeProducer()
+    publisher, _ = publisher_with(producer)
+    deltas = [delta(v) for v in range(1, 6)]
+    await publisher.publish(deltas)
+    assert [EventDelta.model_validate_json(v).version for _, v in producer.sent] == [1, 2, 3, 4, 5]
+    # One event: one partition, whose batches fill (two records each here) and go in order.
+    assert {p for p, _ in producer.batches} == {next(iter(producer.batches))[0]}
+    assert [len(keys) for _, keys in producer.batches] == [2, 2, 1]
+    assert all(k == b"ev1" for _, keys in producer.batches for k in keys)

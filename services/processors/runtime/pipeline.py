@@ -19,7 +19,7 @@ from typing import Protocol
 
 from services.processors.domain.incoming import Envelope, Incoming
 from services.processors.domain.plan import BatchPlan
-from services.processors.runtime.metrics import Metrics
+from services.processors.runtime.metrics import Metrics, observe_many
 from services.processors.storage.store import classify
 from shared.codec import RejectedRecord
 from shared.live import EventDelta, EventSnapshot
@@ -152,29 +152,38 @@ class BatchProcessor:
         metrics.stalled_seconds.set_function(self.stalled_for)
 
     async def process(self, items: Sequence[Incoming]) -> list[BatchPlan]:
-        """Apply a batch; returns once MySQL has committed it (however long that takes)."""
+        """Apply a batch and publish it; returns once MySQL has committed it (however long
+        that takes) and its snapshots and deltas went out."""
+        plans = await self.commit(items)
+        await self.after_commit(plans)
+        return plans
+
+    async def commit(self, items: Sequence[Incoming]) -> list[BatchPlan]:
+        """Decide and commit a batch to MySQL (retrying as long as it takes): after this
+        its records may be acknowledged. Redis and the updates topic come after
+        (:meth:`after_commit`), which the feed consumer overlaps with the next batch."""
         if not items:
             return []
         started = time.perf_counter()
         received = time.time()
-        for item in items:
-            if item.timestamp is not None:
-                self.metrics.receive_delay.observe(max(0.0, received - item.timestamp))
+        stamps = [i.timestamp for i in items if i.timestamp is not None]
+        observe_many(self.metrics.receive_delay, (max(0.0, received - t) for t in stamps))
         plans = await self._apply(list(items))
         committed = time.time()
         self.metrics.batch_size.observe(len(items))
         self.metrics.apply_seconds.observe(time.perf_counter() - started)
-        for item in items:
-            if item.timestamp is not None:
-                self.metrics.commit_delay.observe(max(0.0, committed - item.timestamp))
+        observe_many(self.metrics.commit_delay, (max(0.0, committed - t) for t in stamps))
+        return plans
+
+    async def after_commit(self, plans: Sequence[BatchPlan]) -> None:
+        """Committed plans' snapshots to Redis and deltas to the updates topic, in order."""
         for plan in plans:
             try:
                 await self._after_commit(plan)
             except Exception:
                 # MySQL has committed: the records must be acknowledged whatever happens
                 # here (Redis is repairable, a lost delta shows as a version gap).
-                log.exception("after-commit step failed for a batch of %d", len(items))
-        return plans
+                log.exception("after-commit step failed for a batch of %d", len(plan.ledger))
 
     async def _after_commit(self, plan: BatchPlan) -> None:
         for disposition, n in plan.counts.items():

@@ -1,9 +1,9 @@
-"""The worker's resources (MySQL pool, Redis, producer) as one Faust service.
+"""The worker's resources (MySQL pool, Redis, producer, the feed consumer) as one service.
 
-Faust starts user services after its agents, and stops them after it has drained the
-streams and committed (``App.on_stop`` runs before children stop), so pools stay open
-until the last batch is done. Agents wait for :meth:`Runtime.wait_ready` before their
-first batch.
+Started by the Faust worker beside the app. It opens the pools, then the feed consumer
+(:class:`~.consumer.FeedConsumer`), and stops them in the opposite order: on SIGTERM the
+consumer first stops taking records, lets the batch in progress commit and commits its
+offsets; only then are the producer flushed and the pools closed.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Protocol
 from mode import Service
 
 from services.processors.domain.rules import StatefulRules
+from services.processors.runtime.consumer import FeedConsumer
 from services.processors.runtime.metrics import Metrics
 from services.processors.runtime.pipeline import BatchProcessor, CacheSync
 from services.processors.runtime.publisher import open_publisher
@@ -41,6 +42,12 @@ class Runtime(Protocol):
     async def readiness(self) -> dict[str, str]:
         """Each dependency's state: ``ok`` or why not."""
 
+    async def update_lag(self) -> dict[int, tuple[int, float]]:
+        """Measure the feed's lag and set the lag metrics."""
+
+    def partitions(self) -> set[int]:
+        """The feed partitions this worker owns now."""
+
 
 class ProcessorRuntime(Service):
     """Opens the pool, the Redis client and the producer; closes them on stop."""
@@ -58,6 +65,7 @@ class ProcessorRuntime(Service):
         self._stack = contextlib.AsyncExitStack()
         self.store: Store | None = None
         self.cache: LiveCache | None = None
+        self.feed: FeedConsumer | None = None
 
     async def on_start(self) -> None:
         """Open the resources; MySQL is waited for, since nothing works without it."""
@@ -78,6 +86,13 @@ class ProcessorRuntime(Service):
             self.store, CacheSync(self.cache, self.store, self.metrics), publisher, self.metrics,
             retry_initial_s=s.retry_initial_s, retry_max_s=s.retry_max_s,
         )
+        self.feed = FeedConsumer(
+            s.kafka, Topics(s.kafka.topic_prefix).feed(self.rules.sport),
+            s.group_for(self.rules.sport), self.processor,
+            batch_max=s.batch_max, batch_within_s=s.batch_within_s,
+            commit_interval_s=s.commit_interval_s, session_timeout_s=s.session_timeout_s,
+        )
+        await self.feed.start()
         # What exists now lives as long as the worker: keep the collector off it.
         gc.collect()
         gc.freeze()
@@ -85,9 +100,16 @@ class ProcessorRuntime(Service):
         log.info("processor %s ready", self.rules.sport.value)
 
     async def on_stop(self) -> None:
-        """Flush the producer, close Redis and the pool."""
+        """Stop the feed (its batch in progress commits), flush the producer, close
+        Redis and the pool."""
+        if self.feed is not None:
+            await self.feed.stop()
         self._ready.clear()
         await self._stack.aclose()
+
+    def partitions(self) -> set[int]:
+        """The feed partitions this worker owns now."""
+        return {tp.partition for tp in self.feed.assignment} if self.feed is not None else set()
 
     async def wait_ready(self) -> None:
         """Return once the resources are open."""
@@ -109,6 +131,22 @@ class ProcessorRuntime(Service):
                 checks[name] = "ok"
             except Exception as exc:
                 checks[name] = f"unreachable: {exc!r}"[:300]
-        # Reachable is not enough: a worker stuck on a batch it cannot commit says so.
+        # Reachable is not enough: a worker stuck on a batch it cannot commit says so,
+        # and so does one too far behind its partitions.
         checks["progress"] = self.processor.progress()
+        checks["lag"] = self.lag_check(await self.update_lag())
         return checks
+
+    async def update_lag(self) -> dict[int, tuple[int, float]]:
+        """Measure the lag of the owned partitions and set the lag metrics."""
+        lag = await self.feed.lag() if self.feed is not None else {}
+        self.metrics.set_lag(lag)
+        return lag
+
+    def lag_check(self, lag: dict[int, tuple[int, float]]) -> str:
+        """``ok``, or which partitions are behind by more than ``max_lag_s``."""
+        late = {p: v for p, v in lag.items() if v[1] > self.settings.max_lag_s}
+        if not late:
+            return "ok"
+        return "behind: " + ", ".join(
+            f"partition {p} by {n:,} records, {s:.0f} s" for p, (n, s) in sorted(late.items()))

@@ -27,6 +27,7 @@ from services.processors.storage.write import write_plan
 from shared.enums import MessageKind, Sport
 from shared.live import EventSnapshot
 from shared.storage.pool import Pool, from_db_datetime, to_db_datetime
+from shared.storage.snapshots import FEED_EVENT
 
 # Server and client codes that mean "the database is away or busy": retry the batch.
 TRANSIENT_CODES = frozenset({
@@ -191,10 +192,14 @@ class Store:
         return {provider: from_db_datetime(ts) for provider, ts in rows}
 
     async def snapshots(self, event_ids: Iterable[str] | None = None) -> list[EventSnapshot]:
-        """Snapshots as MySQL has them: the given events, or every event of the sport."""
+        """Snapshots as MySQL has them: the given events, or every event of the sport the
+        feed carried (imported history is served from MySQL, never cached)."""
         async with self._connection() as cur:
             if event_ids is None:
-                await cur.execute("SELECT id FROM events WHERE sport = %s", (self.sport.value,))
+                await cur.execute(
+                    f"SELECT e.id FROM events e WHERE e.sport = %s AND {FEED_EVENT}",
+                    (self.sport.value,),
+                )
                 ids = [row[0] for row in await cur.fetchall()]
             else:
                 ids = sorted(set(event_ids))

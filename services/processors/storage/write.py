@@ -15,7 +15,9 @@ from typing import Any
 from services.processors.domain.changes import RowMark
 from services.processors.domain.plan import BatchPlan
 from services.processors.domain.state import EventState
-from services.processors.storage.sqltext import (
+from shared.enums import FINAL_MARKET_STATUSES
+from shared.live import LiveState
+from shared.storage.sqltext import (
     literal,
     quote,
     rows_sql,
@@ -23,8 +25,6 @@ from services.processors.storage.sqltext import (
     statements,
     time_literal,
 )
-from shared.enums import FINAL_MARKET_STATUSES
-from shared.live import LiveState
 
 LEDGER = (
     "INSERT INTO ledger (message_id, provider, sport, event_id, kind, provider_ts,"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pymysql.converters
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.processors.storage.sqltext import escape_string, literal, quote, statements
 from shared.enums import MarketStatus
+from shared.storage.sqltext import escape_string, insert_statements, literal, quote, statements
 
 
 @given(st.text())
@@ -55,3 +55,14 @@ def test_statements_are_cut_below_the_size_limit() -> None:
     assert len(out) > 1
     assert all(len(s) <= 1_000_000 for s in out)
     assert sum(s.count("'x") for s in out) == 3000
+
+
+def test_insert_statements_upsert_and_are_cut_below_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("shared.storage.sqltext.MAX_STATEMENT", 2000)
+    rows = [(n, f"name {n}") for n in range(1000)]
+    found = list(insert_statements("t", ("id", "name"), rows, upsert=("name",)))
+    assert len(found) > 5
+    assert all(len(s) <= 2000 for s in found)
+    assert all(s.endswith("ON DUPLICATE KEY UPDATE name = VALUES(name)") for s in found)
+    assert sum(s.count("'name ") for s in found) == 1000
+    assert literal(date(2023, 5, 28)) == "'2023-05-28'"

@@ -1,0 +1,289 @@
+"""The sport's feed topic taken in bulk: an aiokafka consumer inside the Faust worker.
+
+Faust's own per-record path (its consumer thread, the conductor, a stream queue and an
+ack per record) cost a worker about as much CPU per message as all of its own work, and
+its ``take`` windows hand over only what that path moves in a few milliseconds. This
+service keeps the worker's group membership and its Kafka commits, and hands each batch
+to the :class:`~.pipeline.BatchProcessor` as it was fetched: as many records as are
+buffered, up to ``batch_max`` (so under a backlog batches grow to the backlog).
+
+Batches are pipelined, in order: while batch N's MySQL transaction runs, batch N+1 is
+fetched and decoded; once N has committed, N+1 is decided and committed while N's
+snapshots and deltas go to Redis and the updates topic (those steps run one batch after
+another, so deltas stay in version order). Deciding N+1 waits for N's commit, since it
+threads the states N left.
+
+The guarantees are Faust's, kept by hand:
+
+- **commit after MySQL**: an offset becomes committable only once
+  :meth:`BatchProcessor.process` returned (its MySQL transaction committed); committable
+  offsets are committed every ``commit_interval_s``, before a rebalance takes partitions
+  away, and on shutdown;
+- **rebalances**: the group's rebalance listener waits for the batch in progress to
+  finish and commits before the partitions go; a partition assigned again resumes from
+  its committed offset, and a replayed record is recognised by the ledger;
+- **order**: records of one partition (so of one event, keyed by event id) are handed
+  over in offset order.
+
+Faust still runs the worker (web views, timers, signals, shutdown order); its own Kafka
+consumer and producer are not started (:class:`ProcessorBoot`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import ConsumerStoppedError
+from mode import Service
+
+from services.processors.domain.incoming import Incoming, decode_record
+from shared.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+class Pipeline(Protocol):
+    """What the consumer needs of :class:`~.pipeline.BatchProcessor`."""
+
+    async def commit(self, items: Sequence[Incoming]) -> Sequence[Any]:
+        """Decide and commit a batch to MySQL; its plans."""
+
+    async def after_commit(self, plans: Sequence[Any]) -> None:
+        """Publish committed plans (Redis, the updates topic)."""
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: FeedConsumer) -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self._owner.before_revoke(revoked)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        await self._owner.assigned(assigned)
+
+
+class FeedConsumer(Service):
+    """Fetches the feed topic in bulk and applies it batch by batch, commits after MySQL."""
+
+    def __init__(
+        self, kafka: KafkaSettings, topic: str, group: str, pipeline: Pipeline, *,
+        batch_max: int, batch_within_s: float, commit_interval_s: float,
+        session_timeout_s: float, wait_ready: Callable[[], Any] | None = None,
+        consumer_factory: Callable[..., Any] = AIOKafkaConsumer,
+    ) -> None:
+        super().__init__()
+        self._kafka = kafka
+        self._topic = topic
+        self._group = group
+        self._pipeline = pipeline
+        self._batch_max = batch_max
+        self._within = batch_within_s
+        self._commit_interval = commit_interval_s
+        self._session_timeout = session_timeout_s
+        self._wait_ready = wait_ready
+        self._factory = consumer_factory
+        self._consumer: Any = None
+        # The batch being committed to MySQL, and the chain of after-commit steps.
+        self._inflight: asyncio.Task[None] | None = None
+        self._publishing: asyncio.Task[None] | None = None
+        self._committable: dict[TopicPartition, int] = {}
+        self._commit_lock = asyncio.Lock()
+        self._last_commit = time.monotonic()
+        self._stopping = False
+        self.assignment: set[TopicPartition] = set()
+        # Lag, per partition: the next offset to apply (the committed offset at assignment,
+        # then after each applied batch), the first offset and Kafka timestamp of each
+        # batch fetched but not applied yet, and when the partition was last caught up.
+        self._next: dict[TopicPartition, int] = {}
+        self._held: dict[TopicPartition, list[tuple[int, float]]] = {}
+        self._caught_up_at: dict[TopicPartition, float] = {}
+        # Partitions a rebalance is taking away: no new batch starts on their records.
+        self._leaving: set[TopicPartition] = set()
+
+    async def on_start(self) -> None:
+        """Join the group (the records are fetched by :meth:`_run`)."""
+        s = self._kafka
+        self._consumer = self._factory(
+            bootstrap_servers=s.bootstrap,
+            group_id=self._group,
+            client_id=f"{self._group}-feed",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=int(self._session_timeout * 1000),
+            heartbeat_interval_ms=int(min(3.0, self._session_timeout / 3) * 1000),
+            max_poll_records=self._batch_max,
+            # A quiet topic is long-polled: the broker answers as soon as a record comes
+            # (latency does not depend on this), so idle costs one fetch every 2 s.
+            fetch_max_wait_ms=2000,
+        )
+        await self._consumer.start()
+        self._consumer.subscribe([self._topic], listener=_Listener(self))
+
+    async def on_stop(self) -> None:
+        """Stop taking records, let the batch in progress finish and publish, commit, leave."""
+        self._stopping = True
+        consumer = self._consumer
+        if consumer is None:
+            return
+        await self._settle()
+        if self._publishing is not None:
+            await asyncio.gather(self._publishing, return_exceptions=True)
+        await self._commit(force=True)
+        with contextlib.suppress(Exception):
+            await consumer.stop()
+
+    @Service.task
+    async def _run(self) -> None:
+        if self._wait_ready is not None:
+            await self._wait_ready()
+        consumer = self._consumer
+        assert consumer is not None
+        while not self.should_stop and not self._stopping:
+            try:
+                batch = await consumer.getmany(timeout_ms=2000, max_records=self._batch_max)
+                if batch and self._within > 0:
+                    await self._linger(batch)
+            except ConsumerStoppedError:
+                return
+            if batch:
+                # Decoded while the previous batch's transaction runs on the server.
+                items = [
+                    decode_record(r.value, tp.partition, r.offset,
+                                  r.timestamp / 1000 if r.timestamp is not None else None)
+                    for tp, records in batch.items() for r in records
+                ]
+                offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
+                for tp, records in batch.items():
+                    first = records[0]
+                    stamp = first.timestamp / 1000 if first.timestamp is not None else time.time()
+                    self._held.setdefault(tp, []).append((first.offset, stamp))
+                await self._settle()
+                if self._stopping:  # fetched as the worker stopped: replayed after restart
+                    return
+                # A rebalance meanwhile may have taken some partitions: their records
+                # belong to the new owner now.
+                owned = {tp.partition for tp in self.assignment - self._leaving if tp in offsets}
+                if len(owned) < len(offsets):
+                    items = [i for i in items if i.partition in owned]
+                    offsets = {tp: o for tp, o in offsets.items() if tp.partition in owned}
+                if items:
+                    self._inflight = asyncio.ensure_future(self._apply(items, offsets))
+            await self._commit()
+
+    async def _linger(self, batch: dict[TopicPartition, list[Any]]) -> None:
+        """Wait ``batch_within_s`` for more records: fewer, larger transactions."""
+        size = sum(map(len, batch.values()))
+        if size >= self._batch_max:
+            return
+        await asyncio.sleep(self._within)
+        more = await self._consumer.getmany(timeout_ms=0, max_records=self._batch_max - size)
+        for tp, records in more.items():
+            batch.setdefault(tp, []).extend(records)
+
+    async def _apply(self, items: Sequence[Incoming], offsets: dict[TopicPartition, int]) -> None:
+        plans = await self._pipeline.commit(items)  # returns once MySQL committed the batch
+        for tp, offset in offsets.items():
+            if tp in self.assignment:
+                self._committable[tp] = offset
+            self._next[tp] = max(offset, self._next.get(tp, 0))
+            held = self._held.get(tp)
+            if held:
+                held[:] = [h for h in held if h[0] >= offset]
+        previous = self._publishing
+        self._publishing = asyncio.ensure_future(self._publish(previous, plans))
+        await self._commit()
+
+    async def _publish(self, previous: asyncio.Task[None] | None, plans: Sequence[Any]) -> None:
+        if previous is not None:  # one batch after another: deltas stay in version order
+            await asyncio.gather(previous, return_exceptions=True)
+        await self._pipeline.after_commit(plans)
+
+    async def _settle(self) -> None:
+        """Wait until the batch in flight (if any) has committed to MySQL."""
+        inflight = self._inflight
+        if inflight is not None:
+            await asyncio.gather(inflight, return_exceptions=True)
+            if self._inflight is inflight:
+                self._inflight = None
+
+    async def _commit(self, *, force: bool = False) -> None:
+        """Commit the committable offsets (every ``commit_interval_s``, or now if forced)."""
+        consumer = self._consumer
+        if consumer is None or not self._committable:
+            return
+        if not force and time.monotonic() - self._last_commit < self._commit_interval:
+            return
+        async with self._commit_lock:  # one commit at a time: offsets never go backwards
+            offsets, self._committable = self._committable, {}
+            if not offsets:
+                return
+            try:
+                await consumer.commit(offsets)
+            except Exception as exc:  # the records replay after a restart; the ledger knows them
+                log.warning("committing offsets failed (%r); they will be replayed", exc)
+            self._last_commit = time.monotonic()
+
+    async def before_revoke(self, revoked: list[TopicPartition]) -> None:
+        """A rebalance takes partitions: finish the batch in progress, commit, let go."""
+        self._leaving |= set(revoked)
+        try:
+            await self._settle()
+            await self._commit(force=True)
+        finally:
+            self.assignment -= set(revoked)
+            self._leaving -= set(revoked)
+
+    async def lag(self) -> dict[int, tuple[int, float]]:
+        """Per owned partition: records not applied yet (behind the high watermark) and the
+        age in seconds of the oldest of them (0 when caught up)."""
+        consumer = self._consumer
+        owned = list(self.assignment)
+        if consumer is None or not owned:
+            return {}
+        try:
+            # The broker's end offsets: the consumer's own high watermarks are only as
+            # fresh as its last fetch, and a stalled worker fetches nothing.
+            ends = await asyncio.wait_for(consumer.end_offsets(owned), 2.0)
+        except Exception:
+            ends = {tp: consumer.highwater(tp) for tp in owned}
+        now = time.time()
+        found: dict[int, tuple[int, float]] = {}
+        for tp in owned:
+            high = ends.get(tp)
+            start = self._next.get(tp)
+            if high is None or start is None:  # nothing fetched from it yet
+                continue
+            behind = max(0, high - start)
+            if behind == 0:
+                self._caught_up_at[tp] = now
+                found[tp.partition] = (0, 0.0)
+                continue
+            held = self._held.get(tp)
+            # The oldest unapplied record in hand, else (still in Kafka) since caught up.
+            since = held[0][1] if held else self._caught_up_at.setdefault(tp, now)
+            found[tp.partition] = (behind, max(0.0, now - since))
+        return found
+
+    async def assigned(self, assigned: list[TopicPartition]) -> None:
+        """The partitions this worker owns now, and where each one's unapplied records start."""
+        self.assignment = set(assigned)
+        for tp in list(self._held):
+            if tp not in self.assignment:
+                del self._held[tp]
+        self._next = {tp: o for tp, o in self._next.items() if tp in self.assignment}
+        consumer = self._consumer
+        for tp in assigned:
+            if tp in self._next or consumer is None:
+                continue
+            with contextlib.suppress(Exception):  # unknown until the first batch, then
+                committed = await consumer.committed(tp)
+                if committed is None:
+                    committed = (await consumer.beginning_offsets([tp]))[tp]
+                self._next[tp] = committed
+        log.info("feed partitions assigned: %s", sorted(tp.partition for tp in assigned))

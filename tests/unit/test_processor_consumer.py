@@ -1,0 +1,222 @@
+"""The bulk feed consumer over a fake Kafka consumer: batches, commits after MySQL,
+rebalances and shutdown wait for the batch in progress."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import TopicPartition
+
+from services.processors.domain.incoming import Incoming
+from services.processors.runtime.consumer import FeedConsumer
+from shared.codec import encode_message
+from shared.settings import KafkaSettings
+from tests.support.samples import Messages
+
+TOPIC = "unit.sportsfeed.football.feed"
+P0, P1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
+
+
+@dataclass
+class Record:
+    value: bytes
+    offset: int
+    timestamp: int | None = 1_700_000_000_000
+
+
+class FakeKafka:
+    """The parts of AIOKafkaConsumer the feed consumer uses; batches are queued by tests."""
+
+    def __init__(self, **config: Any) -> None:
+        self.config = config
+        self.batches: asyncio.Queue[dict[TopicPartition, list[Record]]] = asyncio.Queue()
+        self.commits: list[dict[TopicPartition, int]] = []
+        self.committed_offsets: dict[TopicPartition, int] = {}
+        self.high: dict[TopicPartition, int] = {}
+        self.listener: Any = None
+        self.stopped = False
+
+    async def start(self) -> None:
+        return None
+
+    def subscribe(self, topics: list[str], listener: Any) -> None:
+        self.listener = listener
+
+    async def getmany(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Record]]:
+        try:
+            return await asyncio.wait_for(self.batches.get(), timeout_ms / 1000)
+        except TimeoutError:
+            return {}
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        self.commits.append(dict(offsets))
+        self.committed_offsets.update(offsets)
+
+    async def committed(self, tp: TopicPartition) -> int | None:
+        return self.committed_offsets.get(tp)
+
+    async def beginning_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        return dict.fromkeys(tps, 0)
+
+    def highwater(self, tp: TopicPartition) -> int | None:
+        return self.high.get(tp)
+
+    async def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        return {tp: self.high[tp] for tp in tps if tp in self.high}
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+
+class Harness:
+    def __init__(self) -> None:
+        self.kafka: FakeKafka | None = None
+        self.seen: list[list[tuple[int, int]]] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.entered = asyncio.Event()
+        self.published: list[int] = []
+
+    def factory(self, **config: Any) -> FakeKafka:
+        self.kafka = FakeKafka(**config)
+        return self.kafka
+
+    async def commit(self, items: Sequence[Incoming]) -> list[int]:
+        self.entered.set()
+        await self.gate.wait()  # the MySQL transaction
+        self.seen.append([(i.partition, i.offset) for i in items])
+        return [len(self.seen)]
+
+    async def after_commit(self, plans: Sequence[int]) -> None:
+        self.published.extend(plans)
+
+
+def records(n: int, start: int = 0) -> list[Record]:
+    m = Messages()
+    return [Record(encode_message(m.odds(f"e{i}")), start + i) for i in range(n)]
+
+
+async def started(h: Harness, *, commit_interval_s: float = 0.0) -> FeedConsumer:
+    feed = FeedConsumer(KafkaSettings(topic_prefix="unit"), TOPIC, "g", h, batch_max=5000,
+                        batch_within_s=0, commit_interval_s=commit_interval_s,
+                        session_timeout_s=10, consumer_factory=h.factory)
+    await feed.start()
+    assert h.kafka is not None
+    await h.kafka.listener.on_partitions_assigned([P0, P1])
+    return feed
+
+
+async def settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+async def test_a_fetched_batch_is_applied_whole_in_partition_order_and_committed_after() -> None:
+    h = Harness()
+    feed = await started(h)
+    assert h.kafka is not None
+    h.gate.clear()
+    await h.kafka.batches.put({P0: records(3), P1: records(2, start=10)})
+    await h.entered.wait()
+    await settle()
+    assert h.kafka.commits == []  # nothing committed while MySQL has not committed
+    h.gate.set()
+    await asyncio.sleep(0.05)
+    assert h.seen == [[(0, 0), (0, 1), (0, 2), (1, 10), (1, 11)]]
+    assert h.kafka.commits == [{P0: 3, P1: 12}]
+    assert h.published == [1]
+    await feed.stop()
+
+
+async def test_the_next_batch_is_fetched_while_one_commits_and_decided_only_after() -> None:
+    h = Harness()
+    feed = await started(h, commit_interval_s=3600)
+    assert h.kafka is not None
+    h.gate.clear()
+    await h.kafka.batches.put({P0: records(2)})
+    await h.entered.wait()
+    await h.kafka.batches.put({P0: records(2, start=2)})
+    await settle()
+    assert h.kafka.batches.empty()  # fetched (and decoded) already
+    assert h.seen == []  # but not decided: it threads the states the first batch leaves
+    h.gate.set()
+    await asyncio.sleep(0.05)
+    assert h.seen == [[(0, 0), (0, 1)], [(0, 2), (0, 3)]]
+    assert h.published == [1, 2]
+    await feed.stop()
+    assert h.kafka.commits == [{P0: 4}]
+
+
+async def test_records_of_partitions_revoked_meanwhile_are_left_to_their_new_owner() -> None:
+    h = Harness()
+    feed = await started(h, commit_interval_s=3600)
+    assert h.kafka is not None
+    h.gate.clear()
+    await h.kafka.batches.put({P0: records(1)})
+    await h.entered.wait()
+    await h.kafka.batches.put({P0: records(1, start=1), P1: records(1, start=5)})
+    await settle()
+    revoke = asyncio.create_task(h.kafka.listener.on_partitions_revoked([P0]))
+    h.gate.set()
+    await revoke
+    await asyncio.sleep(0.05)
+    assert h.seen == [[(0, 0)], [(1, 5)]]
+    await feed.stop()
+    assert h.kafka.commits == [{P0: 1}, {P1: 6}]
+
+
+async def test_a_rebalance_waits_for_the_batch_in_progress_and_commits_it_first() -> None:
+    h = Harness()
+    feed = await started(h, commit_interval_s=3600)  # only a rebalance or a stop commits
+    assert h.kafka is not None
+    h.gate.clear()
+    await h.kafka.batches.put({P1: records(4)})
+    await h.entered.wait()
+    revoke = asyncio.create_task(h.kafka.listener.on_partitions_revoked([P0, P1]))
+    await settle()
+    assert not revoke.done()  # the partitions cannot go while their batch is applied
+    h.gate.set()
+    await revoke
+    assert h.kafka.commits == [{P1: 4}]
+    assert feed.assignment == set()
+    await feed.stop()
+
+
+async def test_stop_lets_the_batch_in_progress_commit_then_commits_and_leaves() -> None:
+    h = Harness()
+    feed = await started(h, commit_interval_s=3600)
+    assert h.kafka is not None
+    h.gate.clear()
+    await h.kafka.batches.put({P0: records(2)})
+    await h.entered.wait()
+    stopping = asyncio.create_task(feed.stop())
+    await settle()
+    assert not stopping.done()
+    h.gate.set()
+    await stopping
+    assert h.seen == [[(0, 0), (0, 1)]]
+    assert h.kafka.commits == [{P0: 2}]
+    assert h.kafka.stopped
+
+
+async def test_lag_counts_every_record_not_applied_and_the_age_of_the_oldest_in_hand() -> None:
+    h = Harness()
+    feed = await started(h, commit_interval_s=3600)
+    assert h.kafka is not None
+    h.kafka.high = {P0: 10, P1: 0}
+    assert await feed.lag() == {0: (10, 0.0), 1: (0, 0.0)}  # none in hand yet: since assigned
+    h.gate.clear()
+    await h.kafka.batches.put({P0: records(4)})  # Kafka timestamps of 2023-11-14
+    await h.entered.wait()
+    lag = await feed.lag()
+    assert lag[0][0] == 10
+    assert lag[0][1] > 86400  # the oldest unapplied record in hand is that old
+    h.gate.set()
+    await asyncio.sleep(0.05)
+    assert (await feed.lag())[0][0] == 6
+    h.kafka.high = {P0: 4, P1: 0}
+    assert await feed.lag() == {0: (0, 0.0), 1: (0, 0.0)}
+    await feed.stop()
