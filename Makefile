@@ -37,8 +37,8 @@ topics: stack  ## create the Kafka topics (never auto-created)
 
 setup: venv stack migrate topics  ## everything `up` and `test` need
 
-up: setup  ## run the whole platform with the feed generator
-	infra/local/services.sh start
+up: setup  ## run the whole platform with the feed generator (imports the football history and fits models once)
+	HISTORY_DATA=$(HISTORY_DATA) infra/local/services.sh start
 
 down:  ## stop the services and the stack
 	@if [ -x infra/local/services.sh ]; then infra/local/services.sh stop; fi

@@ -16,6 +16,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from shared.enums import LIVE_EVENT_STATUSES, Sport
+from shared.fair import model_key
 from shared.live import EventSnapshot, event_key, events_index_key, live_index_key
 from shared.settings import RedisSettings
 
@@ -70,6 +71,11 @@ class LiveCache:
         """The underlying client."""
         return self._client
 
+    @property
+    def prefix(self) -> str:
+        """The key prefix."""
+        return self._prefix
+
     async def write(self, snapshots: Sequence[EventSnapshot], chunk: int = 500) -> int:
         """Write snapshots (older versions than Redis has are skipped); returns how many won."""
         written = 0
@@ -112,6 +118,14 @@ class LiveCache:
         if not event_ids:
             return []
         raws = await self._client.mget([event_key(self._prefix, e) for e in event_ids])
+        return [_bytes(r) for r in raws]
+
+    async def read_models_raw(self, event_ids: Sequence[str]) -> list[bytes | None]:
+        """The latest model prices of several events as the pricing service stored them
+        (``shared.fair.ModelPrices`` JSON under :func:`shared.fair.model_key`), in order."""
+        if not event_ids:
+            return []
+        raws = await self._client.mget([model_key(self._prefix, e) for e in event_ids])
         return [_bytes(r) for r in raws]
 
     async def live_ids(self, sport: Sport) -> list[str]:

@@ -23,6 +23,7 @@ SERVICES=(
   "processor-tennis|4103|/healthz|services/processors/__main__.py|-m services.processors tennis"
   "processor-ice_hockey|4104|/healthz|services/processors/__main__.py|-m services.processors ice_hockey"
   "distribution|4002|/readyz|services/distribution/__main__.py|-m services.distribution"
+  "pricing|4105|/readyz|services/pricing/__main__.py|-m services.pricing run"
   "trading|4106|/readyz|services/trading/__main__.py|-m services.trading run"
   "feedgen|4004|/healthz|feed-generator/feedgen/__main__.py|-m feedgen serve"
 )
@@ -79,6 +80,23 @@ stop_one() {
   rm -f "$pidfile"
 }
 
+prepare_pricing() {
+  # Football's fitting data and a first model, before the pricing service starts: the
+  # history import (files imported before are skipped, so a second `make up` pays ~1 s),
+  # then a fit of each sport that has no stored model yet (football on the history; the
+  # others wait for the feed's results, priced by their prior until the service refits).
+  local data="${HISTORY_DATA:-../shared/data/football-data}" log="$LOG_DIR/pricing-fit.log"
+  if [[ -d "$REPO_ROOT/$data" || -d "$data" ]]; then
+    (cd "$REPO_ROOT" && "$PY" -m services.history import "$data" --no-progress --skip-imported) \
+      >>"$log" 2>&1 || log "history import failed (see $log)"
+  else
+    log "no football-data files at $data: football is priced by its prior until the feed's results"
+  fi
+  (cd "$REPO_ROOT" && "$PY" -m services.pricing fit --all --if-missing) >>"$log" 2>&1 \
+    || log "pricing fit failed (see $log)"
+  log "pricing models: $(grep -E '^(football|basketball|tennis|ice_hockey): ' "$log" | tail -4 | cut -c1-90 | paste -sd';' -)"
+}
+
 start_feed() {
   # A modest, endless feed so the trading page moves; stop it with `make down`.
   curl -fsS -m 5 -X POST -H 'Content-Type: application/json' \
@@ -110,6 +128,9 @@ main() {
     [[ -f "$REPO_ROOT/$file" ]] || continue
     case "$cmd" in
       start)
+        if [[ "$name" == pricing ]] && ! pid_of "$RUN_DIR/$name.pid" "$args" >/dev/null; then
+          prepare_pricing
+        fi
         start_one "$name" "$port" "$path" "$args"
         [[ "$name" == feedgen ]] && start_feed
         ;;
@@ -130,7 +151,8 @@ SportsFeed is up.
   REST           http://127.0.0.1:4002/v1/events   (OpenAPI: /openapi.json)
   WebSocket      ws://127.0.0.1:4003/
   ingestion      http://127.0.0.1:4000/v1/feed/json
-  metrics        http://127.0.0.1:<port>/metrics   (4000, 4002, 4004, 4101-4104)
+  fair prices    http://127.0.0.1:4002/v1/events/<id>/prediction   (pricing: http://127.0.0.1:4105/readyz)
+  metrics        http://127.0.0.1:<port>/metrics   (4000, 4002, 4004, 4101-4105)
   logs           $LOG_DIR/
 TXT
   fi

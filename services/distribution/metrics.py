@@ -51,12 +51,14 @@ class _HubCollector(Collector):
             written.add_metric([], totals["written"])
             yield written
             queued = CounterMetricFamily(f"{PREFIX}_ws_messages_queued",
-                                         "Snapshots and control messages queued", labels=["type"])
-            for kind in ("snapshot", "control"):
+                                         "Snapshots, model prices and control messages queued",
+                                         labels=["type"])
+            for kind in ("snapshot", "control", "model"):
                 queued.add_metric([kind], totals[kind])
             yield queued
             for name, value, doc in (
                 ("updates_consumed", stats.updates, "Deltas read from the updates topics"),
+                ("model_prices_consumed", stats.models, "Model prices read from the model topics"),
                 ("updates_old", stats.old_updates, "Deltas already seen (redeliveries), dropped"),
                 ("update_gaps", stats.gaps, "Version gaps seen on the updates topics"),
                 ("snapshots_fetched", stats.snapshots_fetched, "Snapshots read for clients"),
@@ -74,7 +76,8 @@ class _HubCollector(Collector):
             ready = GaugeMetricFamily(f"{PREFIX}_consumer_ready", "1 while the consumer runs")
             ready.add_metric([], 1 if fanout.running else 0)
             yield ready
-            invalid = CounterMetricFamily(f"{PREFIX}_updates_invalid", "Undecodable updates")
+            invalid = CounterMetricFamily(f"{PREFIX}_updates_invalid",
+                                          "Undecodable records (updates and model prices)")
             invalid.add_metric([], fanout.invalid)
             yield invalid
 

@@ -71,8 +71,9 @@ class DistributionSettings(BaseSettings):
     # Comma-separated tokens; unset: no token check.
     ws_tokens: SecretStr | None = None
 
-    # REST: largest page of /v1/events and of odds history.
+    # REST: largest page of /v1/events and of odds history, most events per prediction batch.
     page_max: int = Field(default=500, ge=1, le=500)
+    prediction_batch_max: int = Field(default=500, ge=1, le=5000)
     history_max: int = Field(default=10_000, ge=1)
     # How long a rendered /v1/events/{id} stays cached unless a delta invalidates it first.
     detail_cache_s: float = Field(default=2.0, ge=0)

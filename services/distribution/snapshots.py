@@ -67,6 +67,16 @@ class SnapshotSource:
             found.update(await self._from_mysql(missing))
         return found
 
+    async def models(self, event_ids: Sequence[str]) -> dict[str, SnapshotData]:
+        """The latest model prices (``shared.fair.ModelPrices`` in JSON form) of the events
+        that have some; Redis only (the pricing service keeps them nowhere else)."""
+        found: dict[str, SnapshotData] = {}
+        for start in range(0, len(event_ids), 500):
+            part = list(event_ids[start : start + 500])
+            raws = await self._cache.read_models_raw(part)
+            found.update({e: orjson.loads(r) for e, r in zip(part, raws, strict=True) if r})
+        return found
+
     async def event_ids(self, sport: Sport) -> list[str]:
         """Ids of the sport's events that have a snapshot (Redis index), else the events the
         feed carried from MySQL (imported history is not live state)."""

@@ -3,7 +3,9 @@
 ``import`` takes files and folders (every ``*.csv`` below a folder), imports each file
 in its own transaction with a progress bar, prints a summary, and exits 1 when any
 file failed (0 otherwise, also when rows were skipped: those are in the summary and
-the run record). ``--dry-run`` reads and checks the files without a database.
+the run record). ``--dry-run`` reads and checks the files without a database;
+``--skip-imported`` leaves out the files an earlier run imported byte for byte (same
+sha256), so ``make up`` can ask for the import every time and pay for it once.
 ``status`` prints what the database holds. A configuration error exits 2.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,6 +60,13 @@ async def _invalidate(settings: HistorySettings, event_ids: list[str], console: 
                       " run python -m services.processors.rebuild if they were cached")
 
 
+async def not_imported(settings: HistorySettings, paths: Sequence[Path]) -> list[Path]:
+    """The files whose exact content no earlier run imported."""
+    async with open_store(settings.mysql, settings.lock_timeout_s) as store:
+        known = await store.imported_digests()
+    return [p for p in paths if hashlib.sha256(p.read_bytes()).hexdigest() not in known]
+
+
 async def run_status(settings: HistorySettings, console: Console) -> None:
     """Print the status."""
     conn = await aiomysql.connect(**connect_kwargs(settings.mysql))
@@ -78,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("paths", nargs="+", type=Path, help="CSV files, or folders of them")
     imp.add_argument("--dry-run", action="store_true", help="read and check only; no database")
     imp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    imp.add_argument("--skip-imported", action="store_true",
+                     help="leave out files an earlier run imported unchanged (same sha256)")
     commands.add_parser("status", help="competitions, seasons, odds and recent runs")
     args = parser.parse_args(argv)
     # Piped output (CI logs, files) gets wide tables instead of 80 truncated columns.
@@ -97,6 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     if not paths:
         print("history: no CSV files in " + ", ".join(map(str, args.paths)), file=sys.stderr)
         return 1
+    if args.skip_imported and settings is not None and not args.dry_run:
+        fresh = asyncio.run(not_imported(settings, paths))
+        if len(fresh) < len(paths):
+            print(f"history: {len(paths) - len(fresh)} of {len(paths)} files imported before,"
+                  " unchanged: skipped")
+        if not fresh:
+            return 0
+        paths = fresh
     results = asyncio.run(run_import(settings, paths, dry_run=args.dry_run, console=console,
                                      show_progress=not args.no_progress))
     shown = settings.problems_shown if settings else HistorySettings.model_fields["problems_shown"].default

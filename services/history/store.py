@@ -97,6 +97,11 @@ class HistoryStore:
                 found[event_id] = Existing(int(version), digest, s_digest)
         return found
 
+    async def imported_digests(self) -> set[str]:
+        """The sha256 of every file a run imported (``ok`` or ``partial``)."""
+        rows = await self._fetch("SELECT DISTINCT sha256 FROM history_runs WHERE outcome <> %s", ("failed",))
+        return {row[0] for row in rows}
+
     async def start_run(self, run: RunRecord) -> int:
         """Insert the run's row (finished later in the same transaction); its id."""
         values = [*_run_values(run), run.started_at, run.started_at, 0]

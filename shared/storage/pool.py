@@ -16,8 +16,9 @@ silent truncation. The mode exists alike on MariaDB 10.x and MySQL 8.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
@@ -36,6 +37,7 @@ PING_TIMEOUT_S = 5.0
 
 # aiomysql ships no type hints: the pool is typed Any, named for the reader.
 Pool: TypeAlias = aiomysql.Pool
+log = logging.getLogger(__name__)
 
 
 def connect_kwargs(settings: MySQLSettings, *, database: bool = True) -> dict[str, Any]:
@@ -73,6 +75,28 @@ async def create_pool(settings: MySQLSettings) -> AsyncIterator[Pool]:
     finally:
         pool.close()
         await pool.wait_closed()
+
+
+async def wait_for_pool(
+    stack: AsyncExitStack, settings: MySQLSettings, *, initial_s: float, max_s: float,
+    stopping: Callable[[], bool],
+) -> Pool:
+    """A pool entered into ``stack``, retried with backoff until MySQL answers.
+
+    For workers that can do nothing without the database: they wait for it at start
+    rather than exit. ``stopping`` says the process is shutting down: then the last
+    error is raised instead of waiting on.
+    """
+    delay = initial_s
+    while True:
+        try:
+            return await stack.enter_async_context(create_pool(settings))
+        except Exception as exc:
+            if stopping():
+                raise
+            log.warning("waiting for MySQL at %s:%s: %r", settings.host, settings.port, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_s)
 
 
 async def ping(pool: Pool) -> None:

@@ -14,12 +14,14 @@ import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shared.enums import EventStatus, MarketStatus, Sport
+from shared.fair import FairMarket, FairOutcome, ModelPrices
 from shared.live import LiveState, MarketState
 from shared.model import Clock, Score
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
@@ -29,9 +31,11 @@ from tests.support.distribution import (
     delta,
     market,
     publish,
+    publish_models,
     publisher,
     rest_events,
     running_service,
+    seed_models,
     seed_mysql,
     seed_redis,
     service_settings,
@@ -49,6 +53,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOT = REPO / ".data" / "screenshots" / "trading.png"
 TRADING_SCREENSHOT = REPO / ".data" / "screenshots" / "trading-panel.png"
+DETAIL_SCREENSHOT = REPO / ".data" / "screenshots" / "trading-detail.png"
 
 
 def board_markets(home: str = "2.10", handicap: MarketStatus = MarketStatus.ACTIVE) -> list[MarketState]:
@@ -76,6 +81,23 @@ async def opened(url: str, *, height: int) -> AsyncIterator[Any]:
             yield page
         finally:
             await browser.close()
+
+
+def fair_prices(event_id: str, version: int, home: float) -> ModelPrices:
+    """The model's prices of the board's markets: 1x2 with ``home``, both totals, the handicap."""
+    def market_of(key: str, **probabilities: float) -> FairMarket:
+        return FairMarket(market_key=key, outcomes=tuple(
+            FairOutcome(id=o, probability=p, fair_price=Decimal(f"{1 / p:.2f}"),
+                        price=Decimal(f"{0.95 / p:.2f}")) for o, p in probabilities.items()))
+
+    rest = round((1 - home) / 2, 6)
+    return ModelPrices(
+        event_id=event_id, sport=Sport.FOOTBALL, event_version=version, phase="in_play",
+        model="football:dixon_coles:7", training_size=3548, computed_at=T0,
+        markets=(market_of("1x2", home=home, draw=rest, away=rest),
+                 market_of("totals|total=2.5", over=0.52, under=0.48),
+                 market_of("totals|total=3.5", over=0.3, under=0.7),
+                 market_of("handicap|hcp=-0.5", home=home, away=1 - home)))
 
 
 @pytest.fixture
@@ -152,6 +174,60 @@ async def test_page_shows_events_and_a_published_price_change(
 
         await page.locator('.tab[data-sport="basketball"]').click()
         await expect(page.locator('[data-event-id="bb-1"]')).to_contain_text("Lakers")
+
+
+async def test_page_shows_fair_prices_marks_value_and_opens_an_event(
+    page_url: str, kafka_settings: KafkaSettings, redis_settings: RedisSettings,
+) -> None:
+    from playwright.async_api import expect
+
+    # Home at 2.10 on the market, 2.00 fair: value. Draw 3.40 against 3.33 fair: value too.
+    await seed_models(redis_settings, [fair_prices("ev-page", 5, home=0.5)])
+    async with opened(page_url, height=720) as page:
+        row = page.locator('[data-event-id="ev-page"]')
+        home = row.locator('[data-market="1x2"][data-outcome="home"]')
+        away = row.locator('[data-market="1x2"][data-outcome="away"]')
+        await expect(home.locator(".val")).to_have_text("2.1")
+        await expect(home.locator(".fair")).to_have_text("2")  # prices in their own spelling
+        await expect(home).to_have_attribute("data-value", "1")
+        await expect(home.locator(".fair")).to_have_class("fair value")
+        await expect(away.locator(".fair")).to_have_text("4")
+        await expect(away).to_have_attribute("data-value", "")  # 3.60 is below 4
+        over = row.locator('[data-market="totals|total=2.5"][data-outcome="over"] .fair')
+        await expect(over).to_have_text("1.92")
+        # 2.05 against 2 fair, but the market is suspended: its last price cannot be taken.
+        stale = row.locator('[data-market="handicap|hcp=-0.5"][data-outcome="home"]')
+        await expect(stale.locator(".fair")).to_have_text("2")
+        await expect(stale).to_have_attribute("data-value", "")
+        # An event without model prices shows the market's alone.
+        await expect(page.locator('[data-event-id="ev-2"] .fair')).to_have_count(0)
+
+        async with publisher(kafka_settings) as producer:
+            await publish_models(producer, kafka_settings, [fair_prices("ev-page", 6, home=0.4)])
+            await expect(home.locator(".fair")).to_have_text("2.5")
+            await expect(home).to_have_attribute("data-value", "")
+            await expect(away).to_have_attribute("data-value", "1")  # 3.60 above 3.33
+
+        await row.click()
+        detail = page.locator("#detail")
+        await expect(detail).to_be_visible()
+        await expect(detail).to_contain_text("Ajax")
+        await expect(detail).to_contain_text("football:dixon_coles:7")
+        await expect(detail).to_contain_text("3548 matches")
+        for key in ("1x2", "totals|total=2.5", "totals|total=3.5", "handicap|hcp=-0.5"):
+            await expect(detail.locator(f'tbody[data-market="{key}"]')).to_have_count(1)
+        under = detail.locator('tr[data-market="totals|total=3.5"][data-outcome="under"]')
+        await expect(under.locator(".mkt-price")).to_have_text("1.48")
+        await expect(under.locator(".fair-price")).to_have_text("1.43")
+        await expect(under).to_have_class("outcome value")
+        await expect(under.locator(".mark")).to_contain_text("value")
+        over35 = detail.locator('tr[data-market="totals|total=3.5"][data-outcome="over"]')
+        await expect(over35.locator(".fair-price")).to_have_text("3.33")
+        await expect(over35).to_have_class("outcome")  # 2.60 is below 3.33
+        DETAIL_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(DETAIL_SCREENSHOT), full_page=True)
+        await page.locator("#detail-close").click()
+        await expect(detail).to_be_hidden()
 
 
 @pytest.fixture

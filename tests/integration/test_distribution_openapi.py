@@ -28,12 +28,14 @@ from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from tests.support.distribution import (
     free_port,
     rest_dataset,
+    seed_models,
     seed_mysql,
     seed_redis,
     service_env,
     start_process,
     stop_process,
 )
+from tests.support.distribution_fakes import model_prices
 from tests.support.history import FIXTURES, import_paths
 from tests.support.trading_service import seed_trading
 
@@ -48,6 +50,7 @@ KNOWN: dict[str, dict[str, Any]] = {
     "getSettlements": {"query": {"event_id": "e02"}},
     "getBookmakerOdds": {"path_parameters": {"id": "fd:match:E0:2019-08-09:liverpool:norwich"}},
     "getLeagueTable": {"path_parameters": {"id": "fd:competition:E0"}},
+    "getPrediction": {"path_parameters": {"id": "e00"}},
 }
 
 
@@ -60,6 +63,7 @@ async def api_url(
     events, extra = rest_dataset()
     await seed_mysql(mysql_settings, events, extra)
     await seed_redis(redis_settings, events[:-1])
+    await seed_models(redis_settings, [model_prices("e00", 1), model_prices("e01", 2, 0.3)])
     await import_paths(mysql_settings, FIXTURES / "E0_1920_head.csv")  # the history routes' data
     await seed_trading(mysql_settings)  # the trading routes' data
     rest, ws = free_port(), free_port()
@@ -93,11 +97,12 @@ def test_live_api_conforms_to_its_openapi_document(api_url: str) -> None:
         "listSports", "listEvents", "getEvent", "getOddsHistory", "getSettlements",
         "getLedgerSummary", "getBookmakerOdds", "getHistoryStatus", "listCompetitions",
         "getLeagueTable", "listTradingStrategies", "listTradingBets", "getTradingPerformance",
+        "getPrediction", "predictionsBatch",
     }
     for operation in operations:
         name = operation.definition.raw["operationId"]
         fuzz(operation, api_url, GenerationMode.POSITIVE, 40)
-        if operation.definition.raw.get("parameters"):
+        if operation.definition.raw.get("parameters") or operation.definition.raw.get("requestBody"):
             fuzz(operation, api_url, GenerationMode.NEGATIVE, 25)
         if name in KNOWN:
             fuzz(operation, api_url, GenerationMode.POSITIVE, 15, **KNOWN[name])

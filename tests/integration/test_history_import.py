@@ -160,6 +160,27 @@ async def test_a_file_that_is_not_football_data_fails_alone_and_the_command_exit
     assert await asyncio.to_thread(history_main, ["status"]) == 0
 
 
+async def test_skip_imported_leaves_out_files_imported_before_unchanged(
+    mysql_settings: MySQLSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in ("SP1_1819_head.csv", "E0_1920_head.csv"):
+        (tmp_path / name).write_bytes((FIXTURES / name).read_bytes())
+    for name, value in mysql_settings.model_dump().items():
+        raw = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+        monkeypatch.setenv(f"SPORTSFEED_MYSQL_{name.upper()}", str(raw))
+    monkeypatch.setenv("SPORTSFEED_HISTORY_INVALIDATE_CACHE", "false")
+    once = ["import", "--no-progress", "--skip-imported", str(tmp_path / "SP1_1819_head.csv")]
+    assert await asyncio.to_thread(history_main, once) == 0
+    both = ["import", "--no-progress", "--skip-imported", str(tmp_path)]
+    assert await asyncio.to_thread(history_main, both) == 0
+    assert "1 of 2 files imported before, unchanged: skipped" in capsys.readouterr().out
+    assert await asyncio.to_thread(history_main, both) == 0
+    assert "2 of 2 files imported before" in capsys.readouterr().out
+    runs = await query(mysql_settings, "SELECT file_name FROM history_runs ORDER BY id")
+    assert runs == [("SP1_1819_head.csv",), ("E0_1920_head.csv",)]
+
+
 async def test_all_shared_real_files_import_with_nothing_unexplained_and_again_change_nothing(
     mysql_settings: MySQLSettings, api: Any
 ) -> None:

@@ -34,6 +34,7 @@ from services.distribution.service import DistributionService
 from services.distribution.settings import DistributionSettings
 from shared.cache import open_cache
 from shared.enums import EventStatus, MarketStatus, MessageKind, Sport
+from shared.fair import ModelPrices, model_key
 from shared.live import EventDelta, EventSnapshot, FixtureState, LiveState, MarketState, OutcomeState
 from shared.model import Clock, Competition, Competitor, Score
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
@@ -238,6 +239,23 @@ async def seed_redis(settings: RedisSettings, snapshots: Sequence[EventSnapshot]
     """Write snapshots through ``shared.cache`` (as processors do)."""
     async with open_cache(settings) as cache:
         await cache.write(list(snapshots))
+
+
+async def seed_models(settings: RedisSettings, prices: Sequence[ModelPrices]) -> None:
+    """Write model prices where the pricing service keeps them (``shared.fair.model_key``)."""
+    async with open_cache(settings) as cache:
+        for p in prices:
+            await cache.client.set(model_key(settings.key_prefix, p.event_id), p.model_dump_json())
+
+
+async def publish_models(producer: AIOKafkaProducer, settings: KafkaSettings,
+                         prices: Iterable[ModelPrices]) -> None:
+    """Publish model prices to their sport's model topic, keyed by event (as pricing does)."""
+    topics = Topics(settings.topic_prefix)
+    for p in prices:
+        await producer.send(topics.model(p.sport), value=p.model_dump_json().encode(),
+                            key=p.event_id.encode())
+    await producer.flush()
 
 
 @asynccontextmanager

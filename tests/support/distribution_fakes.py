@@ -9,8 +9,12 @@ from typing import Any
 
 import orjson
 
+from services.distribution.settings import DistributionSettings
 from services.distribution.snapshots import SnapshotData
+from services.distribution.ws.client import ClientSession
+from services.distribution.ws.outbox import Outbox
 from shared.enums import MarketStatus, MessageKind, Sport
+from shared.fair import FairMarket, FairOutcome, ModelPrices
 from shared.live import EventDelta, EventSnapshot, MarketState, OutcomeState
 
 T0 = datetime(2026, 5, 1, 18, 0, tzinfo=UTC)
@@ -38,6 +42,31 @@ def snapshot_data(event_id: str, version: int, *markets: MarketState,
                          markets={m.market_key: m for m in markets})
     data: SnapshotData = snap.model_dump(mode="json", exclude_none=True)
     return data
+
+
+def model_data(event_id: str, version: int, home: float = 0.5,
+               sport: Sport = Sport.FOOTBALL) -> dict[str, Any]:
+    """Model prices in the JSON form the model topics and Redis carry (1x2 and a total)."""
+    data: dict[str, Any] = model_prices(event_id, version, home, sport).model_dump(mode="json")
+    return data
+
+
+def model_prices(event_id: str, version: int, home: float = 0.5,
+                 sport: Sport = Sport.FOOTBALL) -> ModelPrices:
+    """Model prices of an event: 1x2 (``home``, the rest split) and over/under 2.5."""
+    def outcomes(*pairs: tuple[str, float]) -> tuple[FairOutcome, ...]:
+        return tuple(FairOutcome(id=o, probability=p, fair_price=Decimal(str(round(1 / p, 2))),
+                                 price=Decimal(str(round(0.95 / p, 2)))) for o, p in pairs)
+
+    rest = (1 - home) / 2
+    return ModelPrices(
+        event_id=event_id, sport=sport, event_version=version, phase="pre_match",
+        model=f"{sport.value}:prior", training_size=0, margin=Decimal("0.05"), computed_at=T0,
+        expected={"home": 1.4, "away": 1.1, "home_final": 1.4, "away_final": 1.1},
+        markets=(FairMarket(market_key="1x2", outcomes=outcomes(("home", home), ("draw", rest),
+                                                                ("away", rest))),
+                 FairMarket(market_key="totals|total=2.5",
+                            outcomes=outcomes(("over", 0.55), ("under", 0.45)))))
 
 
 def decode_frames(frames: Sequence[bytes]) -> list[dict[str, Any]]:
@@ -89,11 +118,16 @@ class FakeSink:
 
 
 class FakeSource:
-    """Snapshots from a dict, counting the fetches."""
+    """Snapshots (and model prices) from dicts, counting the fetches."""
 
-    def __init__(self, snapshots: dict[str, SnapshotData] | None = None) -> None:
+    def __init__(self, snapshots: dict[str, SnapshotData] | None = None,
+                 models: dict[str, dict[str, Any]] | None = None) -> None:
         self.snapshots = snapshots or {}
+        self.model_prices = models or {}
         self.fetches: list[list[str]] = []
+
+    async def models(self, event_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return {e: self.model_prices[e] for e in event_ids if e in self.model_prices}
 
     async def many(self, event_ids: Sequence[str]) -> dict[str, SnapshotData]:
         self.fetches.append(list(event_ids))
@@ -111,3 +145,16 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def session(sink: FakeSink, clock: Clock | None = None, *, conflate_at: int = 100,
+            max_items: int = 1000, max_lag_s: float = 5.0) -> ClientSession:
+    """A session on a fake socket."""
+    return ClientSession(sink, outbox=Outbox(conflate_at, max_items), write_high=1000,
+                         max_lag_s=max_lag_s, poll_s=0.001, clock=clock or Clock())
+
+
+def settings(**values: object) -> DistributionSettings:
+    """Settings that need no environment."""
+    values.setdefault("flush_interval_ms", 0)  # flush after each batch: no timers to wait for
+    return DistributionSettings(mysql={"password": "x"}, **values)  # type: ignore[arg-type]

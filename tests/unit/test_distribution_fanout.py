@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import asyncio
 
-from services.distribution.settings import DistributionSettings
 from services.distribution.ws.client import LIVE, PENDING, SLOW_CLOSE_CODE, UNKNOWN, ClientSession
 from services.distribution.ws.hub import Hub
-from services.distribution.ws.outbox import Outbox
 from services.distribution.ws.ring import DeltaOut, DeltaRing
 from services.distribution.ws.subscriptions import Subscription, Subscriptions, View, normalise_markets
 from shared.enums import Sport
-from tests.support.distribution_fakes import Clock, FakeSink, FakeSource, delta, market, snapshot_data
+from tests.support.distribution_fakes import (
+    Clock,
+    FakeSink,
+    FakeSource,
+    delta,
+    market,
+    session,
+    settings,
+    snapshot_data,
+)
 
 ONE_X_TWO = market("1x2", "2.1", "3.4", "3.6")
 TOTALS = market("totals|total=2.5", "1.9", "1.9")
-
-
-def session(sink: FakeSink, clock: Clock | None = None, *, conflate_at: int = 100,
-            max_items: int = 1000, max_lag_s: float = 5.0) -> ClientSession:
-    """A session on a fake socket."""
-    return ClientSession(sink, outbox=Outbox(conflate_at, max_items), write_high=1000,
-                         max_lag_s=max_lag_s, poll_s=0.001, clock=clock or Clock())
-
-
-def settings(**values: object) -> DistributionSettings:
-    """Settings that need no environment."""
-    values.setdefault("flush_interval_ms", 0)  # flush after each batch: no timers to wait for
-    return DistributionSettings(mysql={"password": "x"}, **values)  # type: ignore[arg-type]
 
 
 def follow(client: ClientSession, *, sports: tuple[Sport, ...] = (), events: tuple[str, ...] = (),

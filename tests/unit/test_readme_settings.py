@@ -15,6 +15,7 @@ MODULES = [
     "services.processors.settings",
     "services.distribution.settings",
     "services.history.settings",
+    "services.pricing.settings",
     "services.trading.settings",
     "feedgen.settings",
 ]

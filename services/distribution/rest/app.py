@@ -12,7 +12,7 @@ import orjson
 import redis.exceptions
 from aiohttp import web
 
-from services.distribution.rest import handlers, history, trading
+from services.distribution.rest import handlers, history, predictions, trading
 from services.distribution.rest.context import RestContext
 from services.distribution.rest.openapi import openapi_document
 from services.distribution.rest.params import ParamError
@@ -82,7 +82,7 @@ def create_app(ctx: RestContext, *, ws_port: int | None = None) -> web.Applicati
     app = web.Application()
     app[RestContext.KEY] = ctx
     app[handlers.WS_PORT_KEY] = ws_port if ws_port is not None else ctx.settings.ws_port
-    spec = orjson.dumps(openapi_document())
+    spec = orjson.dumps(openapi_document(batch_max=ctx.settings.prediction_batch_max))
 
     async def openapi(request: web.Request) -> web.Response:
         return web.Response(body=spec, content_type="application/json")
@@ -93,6 +93,7 @@ def create_app(ctx: RestContext, *, ws_port: int | None = None) -> web.Applicati
         ("/v1/events/{id}", "event", handlers.event),
         ("/v1/events/{id}/markets/{market_key}/history", "history", handlers.history),
         ("/v1/events/{id}/bookmaker-odds", "bookmaker_odds", history.bookmaker_odds),
+        ("/v1/events/{id}/prediction", "prediction", predictions.prediction),
         ("/v1/settlements", "settlements", handlers.settlements),
         ("/v1/history/status", "history_status", history.history_status),
         ("/v1/competitions", "competitions", history.competitions),
@@ -111,6 +112,8 @@ def create_app(ctx: RestContext, *, ws_port: int | None = None) -> web.Applicati
     r = app.router
     for path, name, handler in routes:
         r.add_get(path, _instrument(name, handler), name=name)
+    r.add_post("/v1/predictions/batch", _instrument("predictions_batch", predictions.predictions_batch),
+               name="predictions_batch")
     r.add_static("/static/", STATIC_DIR, name="static", append_version=False)
     # Last: anything else is a JSON 404 rather than aiohttp's plain-text one.
     r.add_route("*", "/{tail:.*}", _instrument("unmatched", _no_route), name="unmatched")

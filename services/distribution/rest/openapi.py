@@ -172,18 +172,19 @@ TO = query("to", TIME, "before this time (exclusive)")
 EVENT_ID = {"name": "id", "in": "path", "required": True, "schema": ID_SCHEMA}
 
 
-def openapi_document() -> Schema:
-    """The whole document (the history and trading operations are in their own modules)."""
-    from services.distribution.rest import openapi_history, openapi_trading
+def openapi_document(batch_max: int = 500) -> Schema:
+    """The whole document (history, prediction and trading operations are in their own modules)."""
+    from services.distribution.rest import openapi_history, openapi_pricing, openapi_trading
 
     sport_list = array({"enum": SPORTS}) | {"maxItems": 4}
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "SportsFeed distribution", "version": "1.0.0",
-            "description": "Events, live state, markets, odds history, settlements and the "
-                           "ledger's no-loss view. Prices are exact decimal strings; times are "
-                           "ISO-8601 UTC. Live push is on the WebSocket (docs/websocket.md).",
+            "description": "Events, live state, markets, odds history, settlements, the "
+                           "ledger's no-loss view, and the platform's own model prices. Prices "
+                           "are exact decimal strings; times are ISO-8601 UTC. Live push is on "
+                           "the WebSocket (docs/websocket.md).",
         },
         "paths": {
             "/v1/sports": {"get": {
@@ -250,6 +251,7 @@ def openapi_document() -> Schema:
                               "503": DOWN},
             }},
             **openapi_history.paths(),
+            **openapi_pricing.paths(batch_max),
             **openapi_trading.paths(),
             "/healthz": {"get": {"operationId": "healthz", "summary": "Alive",
                                  "responses": {"200": _json(ref("Health"), "alive")}}},
@@ -264,5 +266,6 @@ def openapi_document() -> Schema:
                                       "content": {"text/plain": {"schema": STR}}}},
             }},
         },
-        "components": {"schemas": SCHEMAS | openapi_history.SCHEMAS | openapi_trading.SCHEMAS},
+        "components": {"schemas": SCHEMAS | openapi_history.SCHEMAS | openapi_pricing.SCHEMAS
+                       | openapi_trading.SCHEMAS},
     }

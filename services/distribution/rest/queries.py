@@ -117,6 +117,16 @@ class Queries:
             await cur.execute("SELECT 1 FROM events WHERE id = %s", (event_id,))
             return await cur.fetchone() is not None
 
+    async def existing(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of the events the events table has."""
+        if not event_ids:
+            return set()
+        async with self._cursor() as cur:
+            await cur.execute(
+                f"SELECT id FROM events WHERE id IN ({', '.join(['%s'] * len(event_ids))})",
+                tuple(event_ids))
+            return {row[0] for row in await cur.fetchall()}
+
     async def market_exists(self, event_id: str, market_key: str) -> bool:
         """True when the event has (or had) the market."""
         async with self._cursor() as cur:

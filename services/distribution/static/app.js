@@ -1,5 +1,6 @@
-// SportsFeed trading page: one WebSocket, snapshots then deltas applied by version.
-// Plain JS, no build step. The protocol is in docs/websocket.md.
+// SportsFeed trading page: one WebSocket, snapshots then deltas applied by version, and
+// the platform's own fair prices (model frames) beside the market's. Plain JS, no build
+// step. The protocol is in docs/websocket.md.
 (() => {
   "use strict";
 
@@ -23,11 +24,13 @@
   const params = new URLSearchParams(location.search);
   const state = {
     events: new Map(),      // event id -> {id, sport, version, status, fixture, live, markets, at}
+    models: new Map(),      // event id -> the latest model frame (fair prices by market key)
+    open: null,             // the event shown in the detail panel
     sport: params.get("sport") || "football",
     ws: null, connected: false, backoff: 500, lastMessage: 0, heartbeatS: 5,
     resyncing: new Set(),
     flashes: new Map(),     // "event|market|outcome" -> {dir, until}
-    received: { snapshot: 0, delta: 0, heartbeat: 0 },
+    received: { snapshot: 0, delta: 0, heartbeat: 0, model: 0 },
     url: null,
   };
   window.sportsfeed = state; // for the browser test and for the curious
@@ -88,9 +91,16 @@
     const resume = {};
     for (const ev of state.events.values()) resume[ev.id] = ev.version;
     const msg = { type: "subscribe", id: "board", sports: SPORTS.map((s) => s[0]),
-                  markets: MARKET_TYPES, resume };
+                  markets: MARKET_TYPES, resume, model: true };
     if (params.get("token")) msg.token = params.get("token");
     send(msg);
+    if (state.open) follow(state.open);
+  }
+
+  // The detail panel's event is followed by a subscription of its own with no market
+  // filter: the server then sends a fresh snapshot (and model prices) with every market.
+  function follow(id) {
+    send({ type: "subscribe", id: "detail", event_ids: [id], model: true });
   }
 
   // ---- messages -----------------------------------------------------------------------
@@ -105,6 +115,7 @@
         break;
       case "snapshot": state.received.snapshot++; applySnapshot(msg); break;
       case "delta": state.received.delta++; applyDelta(msg); break;
+      case "model": state.received.model++; applyModel(msg); break;
       case "heartbeat":
         state.received.heartbeat++;
         $("server-time").textContent = (msg.ts || "").replace("T", " ").replace(/\.\d+Z$/, "Z");
@@ -139,6 +150,36 @@
     state.events.set(ev.id, ev);
     state.resyncing.delete(ev.id);
     schedule();
+  }
+
+  function applyModel(msg) {
+    const held = state.models.get(msg.event_id);
+    if (held && held.event_version > msg.event_version) return;  // an older price, late
+    const markets = {};
+    for (const m of msg.markets || []) {
+      const outcomes = {};
+      for (const o of m.outcomes || []) outcomes[o.id] = o;
+      markets[m.market_key] = outcomes;
+    }
+    // A frame filtered to the board's markets must not hide the detail's other markets.
+    const merged = held && held.event_version === msg.event_version
+      ? { ...held.markets, ...markets } : markets;
+    state.models.set(msg.event_id, { ...msg, markets: merged });
+    schedule();
+  }
+
+  // The model's view of one outcome: {probability, fair_price, price} or undefined.
+  function fairOf(eventId, marketKey, outcomeId) {
+    const model = state.models.get(eventId);
+    const market = model && model.markets[marketKey];
+    return market && market[outcomeId];
+  }
+
+  // A market price above the fair price is value: betting it has positive expectation.
+  // Only a price that can be taken counts: a suspended market's last price is stale.
+  function isValue(price, fair, open) {
+    return open && price != null && fair && fair.fair_price != null
+      && parseFloat(price) > parseFloat(fair.fair_price);
   }
 
   function resync(id) {
@@ -241,10 +282,19 @@
       const flash = m && state.flashes.get(`${ev.id}|${m.market_key}|${oid}`);
       const cls = ["price", price == null ? "na" : "", suspended ? "suspended" : "",
                    flash && flash.until > now ? flash.dir : ""].filter(Boolean).join(" ");
-      return `<div class="${cls}" data-market="${esc(m ? m.market_key : type)}" data-outcome="${oid}" data-price="${esc(price ?? "")}">
-        <span class="oc">${label}</span><span class="val">${esc(price ?? "–")}</span></div>`;
+      const fair = m && fairOf(ev.id, m.market_key, oid);
+      const value = isValue(price, fair, !suspended);
+      const fairText = fair && fair.fair_price != null
+        ? `<span class="fair${value ? " value" : ""}" title="fair price (model): ${esc(pct(fair.probability))}${value ? " · value" : ""}">${esc(fair.fair_price)}</span>`
+        : "";
+      return `<div class="${cls}" data-market="${esc(m ? m.market_key : type)}" data-outcome="${oid}" data-price="${esc(price ?? "")}" data-fair="${esc(fair && fair.fair_price != null ? fair.fair_price : "")}" data-value="${value ? "1" : ""}">
+        <span class="oc">${label}</span><span class="val">${esc(price ?? "–")}</span>${fairText}</div>`;
     });
     return `<div class="market" data-type="${type}"><span class="line">${esc(line)}</span>${cells.join("")}</div>`;
+  }
+
+  function pct(p) {
+    return p == null ? "–" : `${(p * 100).toFixed(1)}%`;
   }
 
   function rowHtml(ev) {
@@ -287,8 +337,78 @@
     }
   }
 
+  const OUTCOME_LABELS = {
+    home: "1", draw: "X", away: "2", over: "Over", under: "Under", yes: "Yes", no: "No",
+    home_or_draw: "1X", home_or_away: "12", draw_or_away: "X2",
+  };
+
+  function detailHtml(ev) {
+    const f = ev.fixture, model = state.models.get(ev.id);
+    const home = f.home ? f.home.name : "Home", away = f.away ? f.away.name : "Away";
+    const score = ev.live && ev.live.score ? `${ev.live.score.home}–${ev.live.score.away}` : "";
+    const keys = [...new Set([...Object.keys(ev.markets), ...Object.keys(model ? model.markets : {})])]
+      .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    const rows = keys.map((key) => {
+      const m = ev.markets[key];
+      const fairs = (model && model.markets[key]) || {};
+      const ids = m && m.outcomes && m.outcomes.length ? m.outcomes.map((o) => o.id) : Object.keys(fairs);
+      const cells = ids.map((oid) => {
+        const o = m && (m.outcomes || []).find((x) => x.id === oid);
+        const price = o && o.price != null ? o.price : null;
+        const fair = fairs[oid];
+        const value = isValue(price, fair, m && m.status === "active" && o && o.active !== false);
+        const edge = value ? ` <span class="edge">+${((parseFloat(price) * fair.probability - 1) * 100).toFixed(1)}%</span>` : "";
+        return `<tr class="outcome${value ? " value" : ""}" data-market="${esc(key)}" data-outcome="${esc(oid)}">
+          <td class="oc">${esc(OUTCOME_LABELS[oid] || oid)}</td>
+          <td class="mkt-price" data-price="${esc(price ?? "")}">${esc(price ?? "–")}</td>
+          <td class="fair-price" data-fair="${esc(fair && fair.fair_price != null ? fair.fair_price : "")}">${esc(fair && fair.fair_price != null ? fair.fair_price : "–")}</td>
+          <td class="prob">${esc(fair ? pct(fair.probability) : "–")}</td>
+          <td class="mark">${value ? "value" + edge : ""}</td></tr>`;
+      }).join("");
+      const status = m ? m.status : "not offered";
+      return `<tbody class="dmarket" data-market="${esc(key)}"><tr class="mhead"><th colspan="5">${esc(key)}
+        <span class="mstatus ${esc(status)}">${esc(status.replace("_", " "))}</span></th></tr>${cells}</tbody>`;
+    }).join("");
+    const about = model
+      ? `fair prices: model <b>${esc(model.model)}</b> · trained on ${esc(model.training_size)} matches · ${esc(model.phase.replace("_", " "))} · v${esc(model.event_version)}`
+      : "no model prices yet";
+    return `<header class="dhead">
+        <div><div class="dteams">${esc(home)} <span class="dscore">${esc(score)}</span> ${esc(away)}</div>
+        <div class="dabout">${about}</div></div>
+        <button class="close" id="detail-close" title="close">✕</button></header>
+      <table class="dtable"><thead><tr><th>outcome</th><th>market</th><th>fair</th><th>model</th><th></th></tr></thead>${rows}</table>`;
+  }
+
+  function renderDetail() {
+    const panel = $("detail");
+    const ev = state.open && state.events.get(state.open);
+    if (!ev) { panel.hidden = true; return; }
+    panel.hidden = false;
+    panel.dataset.eventId = ev.id;
+    const html = detailHtml(ev);
+    if (panel._html !== html) {
+      panel.innerHTML = html; panel._html = html;
+      $("detail-close").onclick = closeDetail;
+    }
+  }
+
+  function openDetail(id) {
+    if (state.open === id) return;
+    state.open = id;
+    follow(id);
+    render();
+  }
+
+  function closeDetail() {
+    if (!state.open) return;
+    state.open = null;
+    send({ type: "unsubscribe", id: "detail" });
+    render();
+  }
+
   function render() {
     renderTabs();
+    renderDetail();
     const cols = columns(state.sport);
     $("board-head").innerHTML = `<span>Time</span><span>Match</span><span>Score</span>` + cols.map(([type, label]) =>
       `<span class="mkt"><span>${label}</span><span>${(OUTCOMES[type] || []).map((o) => o[1]).join(" · ")}</span></span>`).join("");
@@ -298,7 +418,11 @@
     let before = rows.firstChild;
     for (const ev of list) {
       let el = existing.get(ev.id);
-      if (!el) { el = document.createElement("div"); el.className = "row"; el.dataset.eventId = ev.id; }
+      if (!el) {
+        el = document.createElement("div"); el.className = "row"; el.dataset.eventId = ev.id;
+        el.onclick = () => openDetail(ev.id);
+      }
+      el.classList.toggle("opened", state.open === ev.id);
       existing.delete(ev.id);
       const html = rowHtml(ev);
       if (el._html !== html) { el.innerHTML = html; el._html = html; }
@@ -322,6 +446,7 @@
   }, 1000);
   setInterval(() => send({ type: "heartbeat", ts: new Date().toISOString() }), 15000);
 
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape") closeDetail(); });
   render();
   connect();
 })();

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from services.distribution.ws.frames import Shape, control_payload, frame_of
-from services.distribution.ws.outbox import CONTROL, DELTA, SNAPSHOT, Item, Outbox, Window
+from services.distribution.ws.outbox import CONTROL, DELTA, MODEL, SNAPSHOT, Item, Outbox, Window
 from services.distribution.ws.ring import DeltaOut, DeltaRing
 from services.distribution.ws.subscriptions import Subscriptions, View
 from shared.enums import Sport
@@ -70,10 +70,10 @@ class ClientSession:
         self.outbox = outbox
         self.kill_reason: str | None = None
         self.closed = False
-        # Messages written, and (counted when queued) the snapshots and control messages
-        # among them: the hot path only adds a length.
+        # Messages written, and (counted when queued) the snapshots, model prices and
+        # control messages among them: the hot path only adds a length.
         self.written = 0
-        self.queued: dict[int, int] = {CONTROL: 0, SNAPSHOT: 0}
+        self.queued: dict[int, int] = {CONTROL: 0, SNAPSHOT: 0, MODEL: 0}
         self._write_high = write_high
         self._max_lag = max_lag_s
         self._poll = poll_s

@@ -1,4 +1,8 @@
-"""The updates topics into the hub: one aiokafka consumer per distribution instance.
+"""The updates and model topics into the hub: one aiokafka consumer per distribution instance.
+
+Deltas (``<prefix>.<sport>.updates``) and the pricing service's model prices
+(``<prefix>.<sport>.model``, ``shared.fair.ModelPrices``) come through the same
+consumer; each record goes to the hub by its topic.
 
 Every instance is its own consumer group (a unique id per process) starting at the
 latest offset: each instance sees every update from the moment it is up, so several
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
@@ -18,6 +23,7 @@ from pydantic import ValidationError
 from services.distribution.settings import DistributionSettings
 from services.distribution.ws.hub import Hub
 from shared.enums import Sport
+from shared.fair import ModelPrices
 from shared.live import EventDelta
 from shared.topics import Topics
 
@@ -28,7 +34,7 @@ RETRY_INITIAL_S, RETRY_MAX_S = 0.5, 10.0
 
 
 class Fanout:
-    """Consumes ``<prefix>.<sport>.updates`` for every sport and dispatches to the hub."""
+    """Consumes every sport's updates and model topics and dispatches to the hub."""
 
     def __init__(self, settings: DistributionSettings, hub: Hub) -> None:
         self._settings = settings
@@ -39,7 +45,8 @@ class Fanout:
         self._ready_event = asyncio.Event()
         self.invalid = 0
         topics = Topics(settings.kafka.topic_prefix)
-        self.topics = [topics.updates(s) for s in Sport]
+        self._models = {topics.model(s): s for s in Sport}
+        self.topics = [topics.updates(s) for s in Sport] + list(self._models)
 
     async def start(self) -> None:
         """Connect, join the group and start consuming in the background."""
@@ -81,20 +88,29 @@ class Fanout:
             backoff = RETRY_INITIAL_S
             deltas: list[EventDelta] = []
             raws: list[bytes] = []
+            models: list[tuple[str, Sport, dict[str, Any]]] = []
             for records in batches.values():
                 for record in records:
                     try:
+                        if record.topic in self._models:
+                            prices = ModelPrices.model_validate_json(record.value)
+                            models.append((prices.event_id, prices.sport,
+                                           prices.model_dump(mode="json")))
+                            continue
                         deltas.append(EventDelta.model_validate_json(record.value))
                         raws.append(record.value)
                     except (ValidationError, ValueError, TypeError) as exc:
                         self.invalid += 1
-                        log.warning("skipping an undecodable update at %s:%d: %s",
+                        log.warning("skipping an undecodable record at %s:%d: %s",
                                     record.topic, record.offset, str(exc)[:200])
-            if deltas:
-                try:
+            try:
+                if deltas:
                     self._hub.dispatch(deltas, raws)
-                except Exception:  # a bug must cost one batch, not the whole fan-out
-                    log.exception("dispatching %d updates failed", len(deltas))
+                if models:
+                    self._hub.dispatch_models(models)
+            except Exception:  # a bug must cost one batch, not the whole fan-out
+                log.exception("dispatching %d updates and %d model prices failed", len(deltas),
+                              len(models))
 
     async def _position(self, consumer: AIOKafkaConsumer) -> None:
         """Ready once every assigned partition has its position (the "latest" offset).

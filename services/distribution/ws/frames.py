@@ -88,6 +88,15 @@ def snapshot_payload(data: Mapping[str, Any], shape: Shape) -> bytes:
     return orjson.dumps({"type": "snapshot", **filter_snapshot(data, shape)})
 
 
+def model_payload(data: Mapping[str, Any], shape: Shape) -> bytes:
+    """The ``model`` message of one event's prices (``shared.fair.ModelPrices`` in JSON form),
+    with only the markets the filter allows."""
+    body: dict[str, Any] = {"type": "model", **data}
+    if shape is not None:
+        body["markets"] = [m for m in data.get("markets", ()) if market_matches(shape, m["market_key"])]
+    return orjson.dumps(body)
+
+
 def utc_iso(now: datetime | None = None) -> str:
     """ISO-8601 UTC with a ``Z``, as every time on the wire."""
     value = (now or datetime.now(UTC)).astimezone(UTC)

@@ -26,7 +26,8 @@ from services.distribution.settings import DistributionSettings
 from services.distribution.snapshots import SnapshotData, SnapshotSource
 from services.distribution.ws.client import LIVE, PENDING, UNKNOWN, ClientSession
 from services.distribution.ws.frames import Shape, frame_of, snapshot_payload, utc_iso
-from services.distribution.ws.outbox import CONTROL, SNAPSHOT, Item
+from services.distribution.ws.models import ModelFrames
+from services.distribution.ws.outbox import CONTROL, MODEL, SNAPSHOT, Item
 from services.distribution.ws.ring import DeltaOut, EventFeed
 from services.distribution.ws.stats import HubStats
 from shared.enums import FINAL_EVENT_STATUSES, Sport
@@ -41,7 +42,7 @@ MISSING_TTL_S = 1.0
 _FINAL = frozenset(s.value for s in FINAL_EVENT_STATUSES)
 
 
-class Hub:
+class Hub(ModelFrames):
     """Clients, their indexes by sport and event, and the per-event feeds."""
 
     def __init__(self, source: SnapshotSource, settings: DistributionSettings) -> None:
@@ -312,22 +313,28 @@ class Hub:
 
     async def follow(
         self, client: ClientSession, *, event_ids: Iterable[str], sports: Iterable[Sport],
-        resume: dict[str, int],
+        resume: dict[str, int], model: bool = False,
     ) -> None:
-        """Snapshots (or retained deltas, for ``resume``) of what a new subscription covers."""
+        """Snapshots (or retained deltas, for ``resume``) of what a new subscription covers,
+        and the latest model prices of its events when it asks for them."""
+        covered = list(event_ids)
         for event_id, version in resume.items():
             self._resume(client, event_id, version)
-        for event_id in event_ids:
+        for event_id in covered:
             if event_id not in resume and client.versions.get(event_id) in (None, UNKNOWN):
                 self._request(event_id, client, sport_wide=False)
         for sport in sports:
-            for event_id in await self._source.event_ids(sport):
+            ids = await self._source.event_ids(sport)
+            covered += ids
+            for event_id in ids:
                 if client.closed:
                     return
                 if client.versions.get(event_id) is None and event_id not in resume:
                     self._request(event_id, client, sport_wide=True)
         client.flush()
         self._fetch_requested()
+        if model:
+            await self._send_models(client, covered)
 
     def _resume(self, client: ClientSession, event_id: str, version: int) -> None:
         feed = self._feeds.get(event_id)
@@ -379,7 +386,8 @@ class Hub:
         for client in self.clients:
             for kind, count in client.queued.items():
                 queued[kind] += count
-        return {"written": written, "control": queued[CONTROL], "snapshot": queued[SNAPSHOT]}
+        return {"written": written, "control": queued[CONTROL], "snapshot": queued[SNAPSHOT],
+                "model": queued[MODEL]}
 
     async def close(self) -> None:
         """Cancel the snapshot fetches in flight and the pending flush."""

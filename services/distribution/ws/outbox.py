@@ -2,8 +2,9 @@
 
 Pure bookkeeping, no I/O: the client session pushes items, its writer takes them.
 When more than ``conflate_at`` items wait (the client reads slower than updates come)
-the pending deltas of each event are merged into one (:func:`merge_items`), which
-bounds the queue by the number of events rather than the number of updates. If even
+the pending deltas of each event are merged into one (:func:`merge_items`) and only
+its newest model prices kept, which bounds the queue by the number of events rather
+than the number of updates. If even
 that leaves more than ``max_items``, :meth:`Outbox.push` says so and the session
 disconnects the client.
 
@@ -20,7 +21,7 @@ from services.distribution.ws.merge import merge_deltas
 from services.distribution.ws.ring import DeltaOut
 from shared.live import EventDelta
 
-CONTROL, SNAPSHOT, DELTA = 0, 1, 2
+CONTROL, SNAPSHOT, DELTA, MODEL = 0, 1, 2, 3
 
 
 class Item:
@@ -50,6 +51,11 @@ class Item:
     def snapshot(cls, event_id: str, frame: bytes) -> Item:
         """An event's snapshot: deltas queued before it are never merged across it."""
         return cls(SNAPSHOT, event_id=event_id, frame=frame)
+
+    @classmethod
+    def model(cls, event_id: str, frame: bytes) -> Item:
+        """An event's model prices: only the latest of an event matters to a client."""
+        return cls(MODEL, event_id=event_id, frame=frame)
 
     @classmethod
     def shared(cls, out: DeltaOut, shape: Shape) -> Item:
@@ -109,11 +115,16 @@ class Outbox:
         return True
 
     def compact(self) -> int:
-        """Merge the pending deltas of each event (never across its snapshot); returns merges."""
+        """Merge the pending deltas of each event (never across its snapshot) and keep only
+        its newest model prices; returns how many deltas were merged."""
         result: list[Item] = []
         open_at: dict[str, int] = {}
         merges = 0
-        for item in self.items:
+        newest_model = {item.event_id: n for n, item in enumerate(self.items)
+                        if item.kind == MODEL}
+        for n, item in enumerate(self.items):
+            if item.kind == MODEL and newest_model.get(item.event_id) != n:
+                continue  # overtaken by newer prices of the same event
             if item.kind == DELTA and item.event_id is not None:
                 index = open_at.get(item.event_id)
                 if index is None:

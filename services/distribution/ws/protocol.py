@@ -31,7 +31,11 @@ class _Msg(BaseModel):
 
 
 class Subscribe(_Msg):
-    """Follow whole sports and/or single events, optionally resuming some of them."""
+    """Follow whole sports and/or single events, optionally resuming some of them.
+
+    ``model``: the platform's own prices of the events (``shared.fair.ModelPrices``) come
+    too, as ``model`` frames: the latest of each event at once, then every new one.
+    """
 
     type: Literal["subscribe"]
     id: SubscriptionId | None = None
@@ -42,6 +46,7 @@ class Subscribe(_Msg):
     resume: dict[Identifier, Annotated[int, Field(ge=0)]] = Field(
         default_factory=dict, max_length=MAX_EVENTS
     )
+    model: bool = False
     token: Token | None = None
 
 
@@ -65,6 +70,7 @@ class Resume(_Msg):
     )
     markets: list[MarketRef] | None = Field(default=None, max_length=MAX_MARKETS)
     conflate_ms: ConflateMs | None = None
+    model: bool = False
     token: Token | None = None
 
 

@@ -227,6 +227,7 @@ class WebSocketServer:
             id=message.id or client.subs.next_id(), sports=frozenset(sports),
             event_ids=frozenset(event_ids), markets=markets,
             conflate_ms=self._settings.conflate_ms_default if conflate is None else conflate,
+            model=message.model,
         )
         before, shapes = client.subs.event_ids(), client.shapes()
         client.subs.add(sub)
@@ -235,6 +236,8 @@ class WebSocketServer:
             "subscribed", id=sub.id, sports=sorted(s.value for s in sub.sports),
             event_ids=sorted(sub.event_ids),
             markets=None if markets is None else sorted(markets), conflate_ms=sub.conflate_ms,
+            model=sub.model,
         )
         client.flush()
-        await self._hub.follow(client, event_ids=event_ids, sports=sports, resume=resume)
+        await self._hub.follow(client, event_ids=event_ids, sports=sports, resume=resume,
+                               model=sub.model)

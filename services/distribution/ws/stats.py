@@ -18,6 +18,7 @@ class HubStats:
     """Counters the metrics collector reads (plain ints: the hot path pays nothing)."""
 
     updates: int = 0
+    models: int = 0  # model prices read from the model topics
     old_updates: int = 0
     gaps: int = 0
     snapshots_fetched: int = 0
@@ -26,7 +27,7 @@ class HubStats:
     resumed_by_snapshot: int = 0
     slow_disconnects: int = 0
     written: int = 0
-    queued_by_kind: dict[int, int] = field(default_factory=lambda: {0: 0, 1: 0})
+    queued_by_kind: dict[int, int] = field(default_factory=lambda: {0: 0, 1: 0, 3: 0})
     conflated: int = 0
     # Update lag: from the processor's ``applied_at`` to this hub's dispatch (seconds).
     lag_counts: list[int] = field(default_factory=lambda: [0] * (len(LAG_BUCKETS) + 1))

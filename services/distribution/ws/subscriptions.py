@@ -3,8 +3,8 @@
 A client may hold several subscriptions (a whole sport, a few events with a market
 filter, ...). For one event, the matching subscriptions combine into one
 :class:`View`: the union of their market filters (all markets if any has none) and
-the smallest conflation window. Every event reaches a client once, in one shape, so
-its versions stay one sequence.
+the smallest conflation window; its model prices come if any of them asks for them.
+Every event reaches a client once, in one shape, so its versions stay one sequence.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class Subscription:
     event_ids: frozenset[str] = frozenset()
     markets: Shape = None
     conflate_ms: int = 0
+    model: bool = False  # the events' model prices too
 
     def matches(self, event_id: str, sport: Sport) -> bool:
         """True when the subscription covers the event."""
@@ -39,10 +40,11 @@ class Subscription:
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """How one event reaches a client: its market filter and conflation window."""
+    """How one event reaches a client: its market filter, conflation window, model prices."""
 
     shape: Shape
     conflate_ms: int
+    model: bool = False
 
 
 def normalise_markets(markets: Iterable[str] | None) -> Shape:
@@ -124,7 +126,8 @@ class Subscriptions:
             shape: Shape = None
             if all(s is not None for s in shapes):
                 shape = frozenset().union(*(s for s in shapes if s is not None))
-            view = View(shape, min(s.conflate_ms for s in matching))
+            view = View(shape, min(s.conflate_ms for s in matching),
+                        any(s.model for s in matching))
         self._views[event_id] = view
         return view
 

@@ -15,9 +15,6 @@ makes the next :meth:`Publisher.publish` replace the producer before it sends an
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -28,11 +25,9 @@ from aiokafka.producer.message_accumulator import BatchBuilder
 from shared.codec import RejectedRecord, encode_rejected
 from shared.enums import Sport
 from shared.live import EventDelta
-from shared.producer import needs_new_producer
+from shared.producer import Sends
 from shared.settings import KafkaSettings
 from shared.topics import Topics
-
-log = logging.getLogger(__name__)
 
 
 class Publisher:
@@ -42,39 +37,41 @@ class Publisher:
         self, producer: AIOKafkaProducer, topics: Topics, sport: Sport, *,
         factory: Callable[[], AIOKafkaProducer] | None = None, stop_timeout_s: float = 5.0,
     ) -> None:
-        self._producer = producer
-        self._factory = factory
-        self._stop_timeout = stop_timeout_s
+        self._sends = Sends(producer, factory, what="an update", stop_timeout_s=stop_timeout_s)
         self._updates = topics.updates(sport)
         self._rejected = topics.rejected
-        self._pending: list[asyncio.Future[object]] = []
         self._partitioner = DefaultPartitioner()
-        self._out_of_step: BaseException | None = None
-        self.failures = 0
-        self.replacements = 0
+
+    @property
+    def failures(self) -> int:
+        """Sends that failed so far."""
+        return self._sends.failures
+
+    @property
+    def replacements(self) -> int:
+        """Producers replaced after falling out of step with the broker."""
+        return self._sends.replacements
 
     async def publish(
         self, deltas: Sequence[EventDelta], rejected: Sequence[RejectedRecord] = ()
     ) -> None:
         """Queue the deltas (in order) and rejected records for sending."""
-        self._reap()
-        if self._out_of_step is not None:
-            await self._replace()
+        self._sends.reap()
+        producer = await self._sends.producer()
         if deltas:
-            await self._send_deltas(deltas)
-        send = self._producer.send
+            await self._send_deltas(producer, deltas)
         for record in rejected:
-            self._pending.append(await send(
+            self._sends.track(await producer.send(
                 self._rejected,
                 value=encode_rejected(record),
                 key=(record.event_id or "").encode() or None,
             ))
 
-    async def _send_deltas(self, deltas: Sequence[EventDelta]) -> None:
+    async def _send_deltas(self, producer: AIOKafkaProducer, deltas: Sequence[EventDelta]) -> None:
         """The deltas as record batches, one open batch per partition, in order."""
-        producer = self._producer
         partitions = sorted(await producer.partitions_for(self._updates))
         choose = self._partitioner
+        track = self._sends.track
         batches: dict[int, BatchBuilder] = {}
         for delta in deltas:
             key = delta.event_id.encode()
@@ -85,63 +82,20 @@ class Publisher:
                 batch = batches[partition] = producer.create_batch()
             if batch.append(key=key, value=value, timestamp=None) is None:
                 # Full: send it and start the next one of this partition.
-                self._pending.append(await producer.send_batch(
-                    batch, self._updates, partition=partition))
+                track(await producer.send_batch(batch, self._updates, partition=partition))
                 batch = batches[partition] = producer.create_batch()
                 if batch.append(key=key, value=value, timestamp=None) is None:
                     raise ValueError(f"a delta of {delta.event_id} does not fit a record batch")
         for partition, batch in batches.items():
-            self._pending.append(await producer.send_batch(batch, self._updates,
-                                                           partition=partition))
-
-    def _reap(self) -> None:
-        still: list[asyncio.Future[object]] = []
-        for future in self._pending:
-            if not future.done():
-                still.append(future)
-            elif future.cancelled() or future.exception() is not None:
-                self.failures += 1
-                exc = None if future.cancelled() else future.exception()
-                log.error("publishing an update failed: %r", exc)
-                if needs_new_producer(exc) and self._factory is not None:
-                    self._out_of_step = exc
-        self._pending = still
-
-    async def _replace(self) -> None:
-        """A new producer (a new producer id) instead of one out of step with the broker.
-
-        If the new one cannot start (Kafka away), the error propagates and the next
-        publish tries again; the old producer is stopped only once a new one runs.
-        """
-        assert self._factory is not None
-        failure = self._out_of_step
-        log.warning("updates producer out of step (%r): replacing it", failure)
-        fresh = self._factory()
-        try:
-            await fresh.start()
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await fresh.stop()
-            raise
-        old, self._producer = self._producer, fresh
-        self._out_of_step = None
-        self.replacements += 1
-        try:
-            await asyncio.wait_for(old.stop(), self._stop_timeout)
-        except Exception as exc:  # its unsent records fail; their events resync by version
-            log.warning("stopping the replaced producer failed: %r", exc)
+            track(await producer.send_batch(batch, self._updates, partition=partition))
 
     async def flush(self) -> None:
         """Wait until everything queued is acknowledged (or failed)."""
-        await self._producer.flush()
-        self._reap()
+        await self._sends.flush()
 
     async def close(self) -> None:
         """Flush, then stop the producer in use."""
-        try:
-            await self.flush()
-        finally:
-            await self._producer.stop()
+        await self._sends.close()
 
 
 @asynccontextmanager

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import socket
 from typing import Protocol
 
 from mode import Service
@@ -25,8 +24,8 @@ from services.processors.runtime.publisher import open_publisher
 from services.processors.settings import ProcessorSettings
 from services.processors.storage.store import Store
 from shared.cache import LiveCache, open_cache
-from shared.runtime import quiet_repeated_logs
-from shared.storage.pool import create_pool
+from shared.runtime import kafka_reachable, quiet_repeated_logs
+from shared.storage.pool import wait_for_pool
 from shared.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -48,23 +47,6 @@ class Runtime(Protocol):
 
     def partitions(self) -> set[int]:
         """The feed partitions this worker owns now."""
-
-
-async def kafka_reachable(bootstrap: str, wait_s: float = 2.0) -> None:
-    """Raise unless a bootstrap broker accepts a TCP connection."""
-    errors = []
-    for server in bootstrap.split(","):
-        host, _, port = server.strip().rpartition(":")
-        try:
-            async with asyncio.timeout(wait_s):
-                _, writer = await asyncio.open_connection(host, int(port))
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-            return
-        except (OSError, TimeoutError, socket.gaierror) as exc:
-            errors.append(f"{server}: {exc!r}")
-    raise ConnectionError("; ".join(errors))
 
 
 class ProcessorRuntime(Service):
@@ -90,17 +72,9 @@ class ProcessorRuntime(Service):
         # The worker has set up logging by now: hold back floods of one message.
         quiet_repeated_logs()
         s = self.settings
-        delay = s.retry_initial_s
-        while True:
-            try:
-                pool = await self._stack.enter_async_context(create_pool(s.mysql))
-                break
-            except Exception as exc:
-                if self.should_stop:
-                    raise
-                log.warning("waiting for MySQL at %s:%s: %r", s.mysql.host, s.mysql.port, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, s.retry_max_s)
+        pool = await wait_for_pool(
+            self._stack, s.mysql, initial_s=s.retry_initial_s, max_s=s.retry_max_s,
+            stopping=lambda: self.should_stop)
         self.cache = await self._stack.enter_async_context(open_cache(s.redis))
         publisher = await self._stack.enter_async_context(
             open_publisher(s.kafka, self.rules.sport, topics=Topics(s.kafka.topic_prefix))
