@@ -56,6 +56,9 @@ class ModelPrices(_Frozen):
     phase: Phase
     model: Annotated[str, Field(min_length=1, max_length=128)]
     training_size: Annotated[int, Field(ge=0)]
+    # How many of the event's two sides the model has a rating for (it learned them from
+    # results); an unrated side is priced as the league's average side.
+    sides_rated: Annotated[int, Field(ge=0, le=2)] = 0
     expected: dict[str, float] = Field(
         default_factory=dict, description="expected goals / points / games left, by side")
     margin: Decimal = Decimal(0)

@@ -132,11 +132,11 @@ def settlement_delta(version: int, *settlements: AppliedSettlement, event_id: st
 
 def model_prices(version: int, probabilities: Mapping[str, Mapping[str, float]], *,
                  event_id: str = EVENT, phase: Phase = "pre_match", sport: Sport = Sport.FOOTBALL,
-                 computed_at: datetime | None = None) -> ModelPrices:
-    """The model's prices of an event at feed ``version``."""
+                 computed_at: datetime | None = None, sides_rated: int = 2) -> ModelPrices:
+    """The model's prices of an event at feed ``version`` (both sides rated, unless told)."""
     return ModelPrices(
         event_id=event_id, sport=sport, event_version=version, phase=phase, model="test-model@1",
-        training_size=100, computed_at=computed_at or at(version),
+        training_size=100, sides_rated=sides_rated, computed_at=computed_at or at(version),
         markets=tuple(FairMarket(market_key=k, outcomes=tuple(
             FairOutcome(id=o, probability=p) for o, p in ps.items())) for k, ps in probabilities.items()),
     )

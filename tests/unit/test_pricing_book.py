@@ -145,6 +145,23 @@ def test_versions_name_the_prior_or_the_stored_fit() -> None:
         decode_fitted(Sport.TENNIS, "poisson_ratings", fitted.to_dict())
 
 
+def test_model_prices_say_how_many_sides_the_model_has_rated() -> None:
+    fitted = FittedHockey(1.0, 0.1, {"a": 0.2, "b": -0.1}, {"a": 0.0, "b": 0.1}, 0.15, 10, -20.0)
+    model = PricingModel(Sport.ICE_HOCKEY, fitted, 12, 10)
+
+    def fixture(home: str, away: str) -> FixtureState:
+        return FixtureState(home=Competitor(id=home, name=home), away=Competitor(id=away, name=away))
+
+    assert model.sides_rated(fixture("a", "b")) == 2
+    assert model.sides_rated(fixture("a", "new")) == 1
+    assert prior(Sport.ICE_HOCKEY).sides_rated(fixture("a", "b")) == 0
+    b = book()
+    b.hold(snapshot("e1", version=2, status=EventStatus.NOT_STARTED, live=False))
+    priced = b.price("e1", NOW)
+    assert priced is not None
+    assert priced.sides_rated == 0  # the prior rates nobody
+
+
 def test_hockey_play_offs_are_told_by_the_competition() -> None:
     def fixture(name: str) -> FixtureState:
         return FixtureState(competition=Competition(id="c", name=name))

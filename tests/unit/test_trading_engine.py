@@ -59,6 +59,21 @@ def test_a_price_with_an_edge_is_bet_with_what_the_issue_asks_to_keep() -> None:
     assert book.decisions[("ev", "no_edge")] == 2  # draw and away
 
 
+def test_a_strategy_asking_for_rated_sides_passes_on_a_model_of_league_averages() -> None:
+    strats = strategies().__class__(
+        s.model_copy(update={"min_sides_rated": 2}) if s.name == "ev" else s for s in strategies())
+    eng = engine(strats)
+    book = fresh_book(eng.strategies)
+    eng.models.add(model_prices(1, HOME_VALUE, sides_rated=1))  # one side never seen
+    run(eng, book, fixture_delta())
+    run(eng, book, delta(2, ODDS))
+    assert [b.strategy for b in book.new_bets] == ["kelly"]
+    assert book.decisions[("ev", "sides_unrated")] == 3
+    eng.models.add(model_prices(2, HOME_VALUE, sides_rated=2))
+    run(eng, book, delta(3, market("1x2", "2.12", "3.30", "3.60")))
+    assert [b.strategy for b in book.new_bets if b.market_version == 3] == ["ev"]
+
+
 def test_never_on_a_suspended_market() -> None:
     eng, book = started()
     run(eng, book, delta(2, market("1x2", "2.10", "3.30", "3.60", status=MarketStatus.SUSPENDED)))

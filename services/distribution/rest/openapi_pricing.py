@@ -42,6 +42,9 @@ SCHEMAS: dict[str, Schema] = {
         "event_id": STR, "sport": {"enum": SPORTS},
         "model": STR | {"description": "model version: <sport>:<kind>:<id>, or <sport>:prior"},
         "training_size": INT | {"minimum": 0, "description": "matches the model was fitted on"},
+        "sides_rated": INT | {"minimum": 0, "maximum": 2, "description":
+                              "how many of the two sides the model rated from their results "
+                              "(an unrated side is the league's average)"},
         "event_version": INT | {"minimum": 0, "description": "the event version priced"},
         "phase": {"enum": ["pre_match", "in_play", "ended"]},
         "margin": {"type": "string", "pattern": DECIMAL_PATTERN},

@@ -38,6 +38,8 @@ SCHEMAS: dict[str, Schema] = {
         "sports": array({"enum": SPORTS}), "markets": array(STR),
         "phase": {"enum": ["pre_match", "in_play", "any"]}, "min_price": MONEY, "max_price": MONEY,
         "max_bets_per_outcome": {"type": "integer", "minimum": 1}, "min_stake": MONEY,
+        "min_sides_rated": {"type": "integer", "minimum": 0, "maximum": 2,
+                            "description": "bets only where the model rated this many sides"},
         "description": STR,
     }),
     "TradingStrategy": obj({

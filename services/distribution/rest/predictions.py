@@ -39,7 +39,8 @@ def prediction_body(data: Mapping[str, Any]) -> dict[str, Any]:
         })
     return {
         "event_id": data["event_id"], "sport": data["sport"], "model": data["model"],
-        "training_size": data["training_size"], "event_version": data["event_version"],
+        "training_size": data["training_size"], "sides_rated": data.get("sides_rated", 0),
+        "event_version": data["event_version"],
         "phase": data["phase"], "margin": str(data.get("margin", "0")),
         "expected": dict(data.get("expected") or {}),
         "computed_at": iso(datetime.fromisoformat(str(data["computed_at"]).replace("Z", "+00:00"))),

@@ -370,7 +370,7 @@
         <span class="mstatus ${esc(status)}">${esc(status.replace("_", " "))}</span></th></tr>${cells}</tbody>`;
     }).join("");
     const about = model
-      ? `fair prices: model <b>${esc(model.model)}</b> · trained on ${esc(model.training_size)} matches · ${esc(model.phase.replace("_", " "))} · v${esc(model.event_version)}`
+      ? `fair prices: model <b>${esc(model.model)}</b> · trained on ${esc(model.training_size)} matches · ${esc(model.sides_rated ?? 0)} of 2 sides rated · ${esc(model.phase.replace("_", " "))} · v${esc(model.event_version)}`
       : "no model prices yet";
     return `<header class="dhead">
         <div><div class="dteams">${esc(home)} <span class="dscore">${esc(score)}</span> ${esc(away)}</div>

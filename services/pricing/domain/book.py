@@ -192,6 +192,7 @@ class EventBook:
             model=entry.model.version, training_size=entry.model.training_size,
             outlook=outlook, markets=markets, score=scored(snap.sport, live),
             margin=self.margin, method=self.method, now=now,
+            sides_rated=entry.model.sides_rated(snap.fixture),
         )
         entry.priced = (snap.version, entry.model.version)
         if snap.status is EventStatus.CLOSED:

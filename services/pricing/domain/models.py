@@ -90,6 +90,12 @@ class PricingModel:
             return f"{self.sport.value}:prior"
         return f"{self.sport.value}:{self.kind}:{self.model_id}"
 
+    def sides_rated(self, fixture: FixtureState) -> int:
+        """How many of the fixture's sides the model has a rating for (0 to 2)."""
+        fitted = self.fitted
+        rated = fitted.rating if isinstance(fitted, FittedTennis) else fitted.attack
+        return sum(1 for side in (fixture.home, fixture.away) if side is not None and side.id in rated)
+
     def params(self, fixture: FixtureState) -> SportParams | None:
         """The event's pricing parameters; None while the fixture lacks a side."""
         if fixture.home is None or fixture.away is None:

@@ -96,13 +96,14 @@ def fair_market(market: Probabilities, margin: float, method: Method, *,
 def model_prices(
     *, event_id: str, sport: Sport, event_version: int, phase: Phase, model: str,
     training_size: int, outlook: Outlook, markets: Iterable[Probabilities],
-    score: tuple[int, int], margin: float, method: Method, now: datetime,
+    score: tuple[int, int], margin: float, method: Method, now: datetime, sides_rated: int = 0,
 ) -> ModelPrices:
     """The ModelPrices of one event at one moment."""
     priced = phase != "ended"
     return ModelPrices(
         event_id=event_id, sport=sport, event_version=event_version, phase=phase,
-        model=model, training_size=training_size, expected=expected_scores(outlook, score),
+        model=model, training_size=training_size, sides_rated=sides_rated,
+        expected=expected_scores(outlook, score),
         margin=Decimal(str(margin)),
         markets=tuple(fair_market(m, margin, method, priced=priced) for m in markets),
         computed_at=now,

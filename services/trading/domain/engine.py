@@ -173,6 +173,8 @@ class Engine:
             return "already_bet"
         if pick.prices is None:
             return pick.reason
+        if pick.prices.sides_rated < strategy.min_sides_rated:
+            return "sides_unrated"
         p = probability(pick.prices, key, outcome_id)
         if p is None:
             return "not_priced"

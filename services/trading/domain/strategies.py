@@ -63,6 +63,9 @@ class Strategy(BaseModel):
     min_price: Annotated[Decimal, Field(ge=1)] = Decimal("1.01")
     max_price: Annotated[Decimal, Field(ge=1)] = Decimal("1000")
     max_bets_per_outcome: Annotated[int, Field(ge=1, le=1000)] = 1
+    # Bet only where the model knows this many of the two sides from results (0: also on
+    # its league averages, e.g. a sport's prior or a side never seen).
+    min_sides_rated: Annotated[int, Field(ge=0, le=2)] = 0
     min_stake: Annotated[Decimal, Field(ge=CENT)] = CENT
     description: Annotated[str, Field(max_length=500)] = ""
 
