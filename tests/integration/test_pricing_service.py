@@ -77,8 +77,6 @@ async def test_fit_on_imported_history_stores_a_model_and_the_service_prices_wit
     kafka_settings: KafkaSettings, mysql_settings: MySQLSettings, redis_settings: RedisSettings,
     service: PricingProcess,
 ) -> None:
-    if not SEASON.exists():
-        pytest.skip("the shared football-data files are not beside the repo")
     await import_paths(mysql_settings, SEASON)
     env = pricing_env(kafka_settings, mysql_settings, redis_settings, web_port=free_port())
 

@@ -10,10 +10,9 @@ import pytest
 
 from shared.pricing.football import football_outlook
 from shared.pricing.football_fit import FittedFootball, MatchResult, fit_football
-from tests.support.football_results import data_file, read_results
+from tests.support.football_results import read_results
 
-pytestmark = pytest.mark.skipif(not data_file("E0_2122.csv").exists(),
-                                reason="the shared football-data files are not beside the repo")
+pytestmark = pytest.mark.integration  # real files of ../shared/data: missing ones fail, never skip
 
 
 @pytest.fixture(scope="module")
