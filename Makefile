@@ -37,16 +37,20 @@ topics: stack  ## create the Kafka topics (never auto-created)
 
 setup: venv stack migrate topics  ## everything `up` and `test` need
 
-up: setup  ## run the whole platform with the feed generator (imports the football history and fits models once)
+up: setup  ## run the whole platform with the feed generator and Prometheus (imports the football history and fits models once)
 	HISTORY_DATA=$(HISTORY_DATA) infra/local/services.sh start
+	infra/local/prometheus.sh start
+	@echo "  prometheus     http://127.0.0.1:$${SPORTSFEED_PROMETHEUS_PORT:-9090}/targets   operations page: http://127.0.0.1:4002/ops"
 
-down:  ## stop the services and the stack
+down:  ## stop Prometheus, the services and the stack
+	@if [ -x infra/local/prometheus.sh ]; then infra/local/prometheus.sh stop; fi
 	@if [ -x infra/local/services.sh ]; then infra/local/services.sh stop; fi
 	infra/local/stack.sh stop
 
-status:  ## report each part of the platform
+status:  ## report each part of the platform, and Prometheus's scrape targets
 	@infra/local/stack.sh status || true
 	@if [ -x infra/local/services.sh ]; then infra/local/services.sh status || true; fi
+	@infra/local/prometheus.sh status || true
 
 HISTORY_DATA ?= ../shared/data/football-data
 
@@ -63,7 +67,7 @@ typecheck: venv  ## mypy --strict
 unit: venv  ## the unit tests alone: no stack, no I/O, about a minute
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests/unit
 
-tools: ## install the Debian tools the tests use (chromium for the browser test)
+tools: ## install the Debian tools the tests use (chromium for the browser tests, prometheus and promtool)
 	infra/local/tools.sh test
 
 pytest: setup tools  ## the tests (unit, integration and e2e against the real stack)

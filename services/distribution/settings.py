@@ -39,6 +39,9 @@ class DistributionSettings(BaseSettings):
     )
     # How long the broker may hold a fetch waiting for data (bounds idle latency).
     fetch_max_wait_ms: int = Field(default=50, ge=1, le=5000)
+    # Readiness fails while a partition of the updates or model topics has been behind
+    # the broker's end offset for longer than this.
+    consumer_max_lag_s: float = Field(default=30.0, gt=0)
 
     # Application heartbeat to every client, and the slow-client sweep, every N seconds.
     heartbeat_s: float = Field(default=5.0, gt=0, le=300)
