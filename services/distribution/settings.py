@@ -81,6 +81,8 @@ class DistributionSettings(BaseSettings):
     # How long a rendered /v1/events/{id} stays cached unless a delta invalidates it first.
     detail_cache_s: float = Field(default=2.0, ge=0)
     shutdown_grace_s: float = Field(default=5.0, ge=0)
+    # Where the operations page's series come from (distribution proxies its query API).
+    prometheus_url: str = Field(default="http://127.0.0.1:9090", pattern=r"^https?://[^\s]+$")
     log_level: str = "info"
 
     def tokens(self) -> frozenset[str]:
