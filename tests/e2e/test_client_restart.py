@@ -13,31 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from shared.cache import open_cache
 from shared.enums import FINAL_EVENT_STATUSES, Sport
-from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from tests.support.client import following
 from tests.support.platform import Load, Platform, Scope
 from tests.support.platform_checks import ledger_count, mysql_versions, wait_until
 from tests.support.processors import database
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def platform(kafka_settings: KafkaSettings, mysql_settings: MySQLSettings,
-                   redis_settings: RedisSettings, tmp_path: Path) -> AsyncIterator[Platform]:
-    """The services as subprocesses on this test's fresh scope of the local stack."""
-    running = Platform(Scope(kafka_settings, mysql_settings, redis_settings), tmp_path)
-    try:
-        yield running
-    finally:
-        running.close()
 
 
 async def ongoing(scope: Scope) -> set[str]:
@@ -50,8 +36,9 @@ async def ongoing(scope: Scope) -> set[str]:
 
 
 async def test_client_follows_a_live_feed_across_a_distribution_restart_without_a_gap(
-    platform: Platform,
+    local_platform: Platform,
 ) -> None:
+    platform = local_platform
     began = time.monotonic()
     platform.ingestion()
     platform.processor(Sport.FOOTBALL)

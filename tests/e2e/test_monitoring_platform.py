@@ -10,31 +10,18 @@ import asyncio
 import shutil
 import subprocess
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from shared.enums import Sport
-from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
-from tests.support.platform import Platform, Proc, Scope, free_port
+from tests.support.platform import Platform, Proc, free_port
 from tests.support.prometheus import query, running_prometheus
 
 pytestmark = pytest.mark.e2e
 
 SPORTS = [Sport.FOOTBALL, Sport.TENNIS]
-
-
-@pytest.fixture
-async def platform(kafka_settings: KafkaSettings, mysql_settings: MySQLSettings,
-                   redis_settings: RedisSettings, tmp_path: Path) -> AsyncIterator[Platform]:
-    """The services as subprocesses on this test's fresh scope of the local stack."""
-    running = Platform(Scope(kafka_settings, mysql_settings, redis_settings), tmp_path)
-    try:
-        yield running
-    finally:
-        running.close()
 
 
 async def metrics_of(proc: Proc) -> str:
@@ -51,8 +38,9 @@ def job_of(proc: Proc) -> str:
 
 
 async def test_every_service_is_scraped_and_its_metrics_pass_promtool(
-    platform: Platform, tmp_path: Path,
+    local_platform: Platform, tmp_path: Path,
 ) -> None:
+    platform = local_platform
     if shutil.which("promtool") is None:
         pytest.fail("promtool is missing: infra/local/tools.sh test (Debian's prometheus)")
     prometheus_port = free_port()

@@ -213,9 +213,10 @@ async def test_the_control_api_starts_watches_and_stops_a_run(
         # Request latency is a summary: quantiles, and a count and sum over all runs.
         assert "# TYPE feedgen_request_latency_seconds summary" in metrics
         assert 'feedgen_request_latency_seconds{quantile="0.99"}' in metrics
-        count = next(line for line in metrics.splitlines()
-                     if line.startswith("feedgen_request_latency_seconds_count"))
-        assert float(count.split()[1]) > 0
+        values = dict(line.split() for line in metrics.splitlines()
+                      if line.startswith(("feedgen_request_latency_seconds_count",
+                                          "feedgen_requests_total")))
+        assert values["feedgen_request_latency_seconds_count"] == values["feedgen_requests_total"]
         assert (tmp_path / body["run_id"] / "run.json").exists()
     finally:
         await client.close()
