@@ -19,6 +19,7 @@ from services.distribution.ws import fanout as fanout_module
 from services.distribution.ws.fanout import Fanout
 from services.distribution.ws.hub import Hub
 from shared.enums import Sport
+from shared.lag import BehindSince
 from tests.support.distribution_fakes import FakeSource, delta, settings
 
 UPDATES = TopicPartition("sportsfeed.football.updates", 0)
@@ -78,7 +79,8 @@ async def test_lag_counts_records_behind_the_broker_and_how_long_it_has_been_beh
     assert lag[MODEL].seconds < 1.0  # behind since it was first measured
     assert lag_check(await fanout.lag(), 30.0) == "ok"
 
-    fanout._caught_up_at[MODEL] = time.time() - 45  # last seen caught up 45 s ago
+    fanout._behind = BehindSince()
+    fanout._behind.age(MODEL, 17, 10, time.time() - 45)  # offset 17 was first seen 45 s ago
     late = await fanout.lag()
     check = lag_check(late, 30.0)
     assert check.startswith("behind: sportsfeed.tennis.model[3] by 7 records, 4")

@@ -12,7 +12,8 @@ committed: a restarted instance starts from "now" and its clients resume or resy
 Lag (:meth:`Fanout.lag`), per topic and partition: the records between what was handed
 to the hub and the broker's end offsets (asked of the broker: the consumer's own high
 watermark is only as fresh as its last fetch), and how long the partition has been
-behind. It is measured when ``/metrics`` or ``/readyz`` is read.
+behind (:class:`shared.lag.BehindSince`). It is measured when ``/metrics`` or ``/readyz``
+is read.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from services.distribution.settings import DistributionSettings
 from services.distribution.ws.hub import Hub
 from shared.enums import Sport
 from shared.fair import ModelPrices
+from shared.lag import BehindSince
 from shared.live import EventDelta
 from shared.retry import RetryCallState, retrying
 from shared.topics import Topics
@@ -67,9 +69,9 @@ class Fanout:
         self._models = {topics.model(s): s for s in Sport}
         self._sports = {**self._models, **{topics.updates(s): s for s in Sport}}
         self.topics = [topics.updates(s) for s in Sport] + list(self._models)
-        # Per partition: the next offset to hand to the hub, and when it was last caught up.
+        # Per partition: the next offset to hand to the hub, and the end offsets seen.
         self._next: dict[Any, int] = {}
-        self._caught_up_at: dict[Any, float] = {}
+        self._behind = BehindSince()
         self.last_lag: list[PartitionLag] = []
 
     async def start(self) -> None:
@@ -168,11 +170,9 @@ class Fanout:
             if high is None:
                 continue
             behind = max(0, high - self._next[tp])
-            if behind == 0:
-                self._caught_up_at[tp] = now
-            since = self._caught_up_at.setdefault(tp, now)
+            age = self._behind.age(tp, high, self._next[tp], now)
             found.append(PartitionLag(tp.topic, self._sports[tp.topic], tp.partition, behind,
-                                      0.0 if behind == 0 else max(0.0, now - since)))
+                                      age if behind else 0.0))
         self.last_lag = found
         return found
 
