@@ -5,11 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from tests.support.stack import StackEndpoints, container_endpoints, docker_engine_answers, local_endpoints
+
+if TYPE_CHECKING:
+    from tests.support.platform import Platform
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +75,19 @@ async def redis_settings(stack_endpoints: StackEndpoints) -> AsyncIterator[Redis
             await client.delete(*keys)
     finally:
         await client.aclose()
+
+
+@pytest.fixture
+async def local_platform(
+    kafka_settings: KafkaSettings, mysql_settings: MySQLSettings, redis_settings: RedisSettings,
+    tmp_path: Path,
+) -> AsyncIterator[Platform]:
+    """The services as subprocesses (``tests/support/platform.py``) on this test's fresh
+    topics, database and Redis prefix of the local stack; all stopped afterwards."""
+    from tests.support.platform import Platform, Scope
+
+    running = Platform(Scope(kafka_settings, mysql_settings, redis_settings), tmp_path)
+    try:
+        yield running
+    finally:
+        running.close()

@@ -24,49 +24,51 @@ from feedgen.settings import FeedgenSettings, RunOptions
 from shared.runtime import quiet_repeated_logs
 
 
+def _default(name: str) -> str:
+    """A run option's default as help text shows it (from :class:`RunOptions`)."""
+    return str(RunOptions.model_fields[name].get_default(call_default_factory=True))
+
+
 def _run_parser(sub: Any) -> None:
+    # Every flag left out falls back on the settings, then on RunOptions' defaults
+    # (FeedgenSettings.run_options): the defaults live there alone.
     p = sub.add_parser("run", help="simulate matches and post them to ingestion",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog=FAULTS_HELP)
-    p.add_argument("--matches", type=int, default=20, help="matches played at once (slots)")
-    p.add_argument("--rate", type=float, default=200.0, help="target messages per second")
-    p.add_argument("--duration", type=float, default=60.0, help="seconds to run")
-    p.add_argument("--formats", default="json,xml,uof",
-                   help="json,xml,uof (equal shares) or json=0.6,xml=0.2,uof=0.2")
-    p.add_argument("--sports", default="football,basketball,tennis,ice_hockey",
-                   help="sports and shares, like --formats")
-    p.add_argument("--faults", default="", help="e.g. dup=0.01,reorder=0.01,malformed=0.005")
+                       epilog=FAULTS_HELP, argument_default=argparse.SUPPRESS)
+    for flag, kind, text in (
+        ("matches", int, "matches played at once (slots)"),
+        ("rate", float, "target messages per second"),
+        ("duration", float, "seconds to run"),
+        ("margin", float, "bookmaker margin (0.05 = 5%%)"),
+        ("batch_size", int, "messages per JSON/XML request"),
+        ("heartbeat", float, "seconds between alive messages"),
+        ("workers", int, "concurrent senders per format"),
+        ("linger", float, "seconds a sender waits to fill a batch"),
+        ("max_retries", int, "tries of a request after its first"),
+        ("drain", float, "seconds after --duration to finish sending what is queued"),
+    ):
+        p.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=kind,
+                       help=f"{text} (default {_default(flag)})")
+    p.add_argument("--formats", help="json,xml,uof (equal shares, the default) or "
+                   "json=0.6,xml=0.2,uof=0.2")
+    p.add_argument("--sports", help="sports and shares, like --formats (default: all four)")
+    p.add_argument("--faults", help="e.g. dup=0.01,reorder=0.01,malformed=0.005 (default none)")
     p.add_argument("--seed", type=int, help="run seed (default: random, printed)")
     p.add_argument("--speed", type=float,
                    help="simulated seconds per second (default: what reaches --rate)")
-    p.add_argument("--margin", type=float, default=0.05, help="bookmaker margin (0.05 = 5%%)")
-    p.add_argument("--batch-size", type=int, default=100, help="messages per JSON/XML request")
-    p.add_argument("--heartbeat", type=float, default=5.0, help="seconds between alive messages")
-    p.add_argument("--workers", type=int, default=2, help="concurrent senders per format")
-    p.add_argument("--linger", type=float, default=0.05,
-                   help="seconds a sender waits to fill a batch")
-    p.add_argument("--max-retries", type=int, default=6)
-    p.add_argument("--drain", type=float, default=60.0,
-                   help="seconds after --duration to finish sending what is queued")
-    p.add_argument("--url", help="ingestion base URL (default http://127.0.0.1:4000)")
-    p.add_argument("--api-key", help="bearer key (default $SPORTSFEED_FEEDGEN_API_KEY)")
-    p.add_argument("--data-dir", type=Path, help="where run records go (.data/feedgen)")
-    p.add_argument("--run-id", help="name of the run's record directory")
+    p.add_argument("--url", help="ingestion base URL (default $SPORTSFEED_FEEDGEN_URL, "
+                   f"{FeedgenSettings.model_fields['url'].default})")
+    p.add_argument("--api-key", dest="api_key",
+                   help="bearer key (default $SPORTSFEED_FEEDGEN_API_KEY)")
+    p.add_argument("--data-dir", dest="data_dir", type=Path,
+                   help="where run records go (default $SPORTSFEED_FEEDGEN_DATA_DIR, "
+                   f"{FeedgenSettings.model_fields['data_dir'].default})")
+    p.add_argument("--run-id", dest="run_id", help="name of the run's record directory")
 
 
 def _options(args: argparse.Namespace, settings: FeedgenSettings) -> RunOptions:
-    values: dict[str, Any] = {
-        "matches": args.matches, "rate": args.rate, "duration": args.duration,
-        "formats": args.formats, "sports": args.sports, "faults": args.faults,
-        "seed": args.seed, "speed": args.speed, "margin": args.margin,
-        "batch_size": args.batch_size, "heartbeat": args.heartbeat, "workers": args.workers,
-        "linger": args.linger,
-        "max_retries": args.max_retries, "drain": args.drain,
-        "url": args.url or settings.url, "data_dir": args.data_dir or settings.data_dir,
-        "api_key": args.api_key or settings.api_key, "provider": settings.provider,
-        "run_id": args.run_id,
-    }
-    return RunOptions.model_validate(values)
+    given = {k: v for k, v in vars(args).items() if k != "command"}
+    return settings.run_options(given)
 
 
 async def _run(opts: RunOptions) -> int:

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from feedgen.runner import Run, execute, prepare
 from feedgen.settings import FeedgenSettings, RunOptions
+from feedgen.stats import Stats
 
 log = logging.getLogger(__name__)
 _TOTALS = ("sent", "accepted", "refused", "unacknowledged", "retries", "requests")
@@ -40,6 +41,7 @@ class Controller:
         self.run: Run | None = None
         self.task: asyncio.Task[Run] | None = None
         self.totals: Counter[str] = Counter()
+        self.latency_total = 0.0  # seconds of the finished runs' answered requests
 
     @property
     def busy(self) -> bool:
@@ -48,11 +50,7 @@ class Controller:
 
     def options(self, body: dict[str, Any]) -> RunOptions:
         """Run options from a request body, with the service's defaults filled in."""
-        defaults: dict[str, Any] = {"url": self.settings.url, "data_dir": self.settings.data_dir,
-                                    "provider": self.settings.provider}
-        if self.settings.api_key is not None:
-            defaults["api_key"] = self.settings.api_key
-        return RunOptions.model_validate({**defaults, **body})
+        return self.settings.run_options(body)
 
     async def start(self, opts: RunOptions) -> Run:
         """Start a run in the background."""
@@ -70,6 +68,7 @@ class Controller:
         finally:
             for name in _TOTALS:
                 self.totals[name] += int(getattr(run.stats, name))
+            self.latency_total += run.stats.latency_total
 
     async def stop(self) -> None:
         """Stop the current run and wait for it to wind down."""
@@ -101,15 +100,24 @@ class _RunCollector(Collector):
         rate = GaugeMetricFamily("feedgen_rate_messages_per_second", "Answered messages/s (5 s)")
         rate.add_metric([], live.rate() if live else 0.0)
         yield rate
-        latency = GaugeMetricFamily("feedgen_request_latency_seconds",
-                                    "Request latency over the last 10 s", labels=["quantile"])
-        for q in (0.5, 0.99):
-            latency.add_metric([str(q)], live.recent_latency(q) if live else 0.0)
-        yield latency
+        yield _latency_summary(c, live)
         behind = GaugeMetricFamily("feedgen_schedule_behind_seconds",
                                    "How far sending lags the plan's schedule")
         behind.add_metric([], live.behind if live else 0.0)
         yield behind
+
+
+def _latency_summary(c: Controller, live: Stats | None) -> Metric:
+    """Request latency as a summary: p50 and p99 over the last 10 s, count and sum over
+    all runs (a ``quantile`` label belongs to a summary, never to a gauge)."""
+    name = "feedgen_request_latency_seconds"
+    summary = Metric(name, "Request latency (quantiles over the last 10 s)", "summary")
+    for q in (0.5, 0.99):
+        summary.add_sample(name, {"quantile": str(q)}, live.recent_latency(q) if live else 0.0)
+    summary.add_sample(f"{name}_count", {},
+                       float(c.totals["requests"] + (live.requests if live else 0)))
+    summary.add_sample(f"{name}_sum", {}, c.latency_total + (live.latency_total if live else 0.0))
+    return summary
 
 
 async def _start(request: web.Request) -> web.Response:

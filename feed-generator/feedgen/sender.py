@@ -9,8 +9,8 @@ concurrency comes from many events. A worker batches what is queued (up to
 
 Answers: ``202`` names accepted and refused messages; ``400``/``413``/``415``/``422``
 refuse the request's messages; ``429`` and ``503`` (and network errors, 5xx) are
-retried with exponential backoff and jitter, never sooner than ``Retry-After``, at
-most ``max_retries`` times, after which the messages are "unacknowledged". A ``503``
+retried with exponential backoff and jitter (``shared.retry``), never sooner than
+``Retry-After``, at most ``max_retries`` times, after which the messages are "unacknowledged". A ``503``
 that lists accepted and failed messages retries only the failed ones. ``401``/``403``
 stop the run: no key works for a second message if it did not for the first.
 """
@@ -33,6 +33,7 @@ from feedgen.plan import Planned
 from feedgen.record import Outcome, RunRecord, SendRecord
 from feedgen.settings import RunOptions
 from feedgen.stats import Stats, TokenBucket
+from shared.retry import RetryCallState, retrying
 
 MAX_BODY_BYTES = 900_000
 BACKOFF_BASE_S, BACKOFF_CAP_S = 0.2, 10.0
@@ -41,6 +42,15 @@ REFUSING = frozenset({400, 413, 415, 422})
 
 class AuthRefused(RuntimeError):
     """Ingestion refused the API key (401/403): the run cannot go on."""
+
+
+class _Again(Exception):
+    """A try left messages without a final answer: retried after a backoff."""
+
+    def __init__(self, why: str, retry_after: str | None) -> None:
+        super().__init__(why)
+        self.why = why
+        self.retry_after = float(retry_after) if retry_after and retry_after.isdigit() else 0.0
 
 
 @dataclass
@@ -153,40 +163,59 @@ class Sender:
                     self.stop.set()
 
     async def _send(self, fmt: Fmt, jobs: list[_Job]) -> None:
-        """One request's messages, retried until each has a final answer."""
-        while jobs:
-            for job in jobs:
-                job.attempts += 1
-            body = batch(fmt, [j.planned.payload for j in jobs]) if not jobs[0].planned.alone \
-                else jobs[0].planned.payload
-            url = self.opts.url + target(fmt, jobs[0].planned.sport)
-            headers = {**self.headers, "Content-Type": CONTENT_TYPES[fmt]}
-            began = time.monotonic()
-            try:
-                async with self.session.post(url, data=body, headers=headers) as response:
-                    status = response.status
-                    text = await response.read()
-                    retry_after = response.headers.get("Retry-After")
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                if not await self._backoff(jobs, None, f"{type(exc).__name__}: {exc}"):
-                    return
-                continue
-            self.stats.request_done(status, time.monotonic() - began, len(jobs))
-            answer = _json(text)
-            if status in (401, 403):
-                self._finish(jobs, "unacknowledged", status, str(answer.get("error", status)))
-                raise AuthRefused(f"ingestion refused the API key: {status} "
-                                  f"{answer.get('error', '')}")
-            if status == 202 or (status == 503 and answer.get("failed")):
-                jobs = self._answered(fmt, jobs, status, answer)
-                if jobs and not await self._backoff(jobs, retry_after, "not acknowledged"):
-                    return
-                continue
-            if status in REFUSING:
-                self._refused(jobs, status, answer)
-                return
-            if not await self._backoff(jobs, retry_after, f"HTTP {status} {answer.get('error')}"):
-                return
+        """One request's messages, retried (:mod:`shared.retry`) until each has a final
+        answer: at most ``max_retries`` more tries, never sooner than ``Retry-After``."""
+        pending = list(jobs)
+
+        def retry_after(state: RetryCallState) -> float:
+            again = state.outcome.exception() if state.outcome is not None else None
+            return again.retry_after if isinstance(again, _Again) else 0.0
+
+        def counted(state: RetryCallState) -> None:
+            self.stats.retries += len(pending)
+
+        policy = retrying(initial_s=BACKOFF_BASE_S, max_s=BACKOFF_CAP_S, jitter=0.5,
+                          rng=self.jitter, retry_on=_Again, max_tries=self.opts.max_retries + 1,
+                          give_up=self.stop.is_set, at_least=retry_after, before_sleep=counted)
+        try:
+            async for attempt in policy:
+                with attempt:
+                    await self._post(fmt, pending)
+        except _Again as exc:
+            self._finish(pending, "unacknowledged", None,
+                         f"gave up after {pending[0].attempts} tries: {exc.why}")
+
+    async def _post(self, fmt: Fmt, jobs: list[_Job]) -> None:
+        """One try: ``jobs`` keeps those still to send, :class:`_Again` says why."""
+        for job in jobs:
+            job.attempts += 1
+        body = batch(fmt, [j.planned.payload for j in jobs]) if not jobs[0].planned.alone \
+            else jobs[0].planned.payload
+        url = self.opts.url + target(fmt, jobs[0].planned.sport)
+        headers = {**self.headers, "Content-Type": CONTENT_TYPES[fmt]}
+        began = time.monotonic()
+        try:
+            async with self.session.post(url, data=body, headers=headers) as response:
+                status = response.status
+                text = await response.read()
+                retry_after = response.headers.get("Retry-After")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _Again(f"{type(exc).__name__}: {exc}", None) from exc
+        self.stats.request_done(status, time.monotonic() - began, len(jobs))
+        answer = _json(text)
+        if status in (401, 403):
+            self._finish(jobs, "unacknowledged", status, str(answer.get("error", status)))
+            raise AuthRefused(f"ingestion refused the API key: {status} "
+                              f"{answer.get('error', '')}")
+        if status == 202 or (status == 503 and answer.get("failed")):
+            jobs[:] = self._answered(fmt, jobs, status, answer)
+            if jobs:
+                raise _Again("not acknowledged", retry_after)
+            return
+        if status in REFUSING:
+            self._refused(jobs, status, answer)
+            return
+        raise _Again(f"HTTP {status} {answer.get('error')}", retry_after)
 
     def _answered(self, fmt: Fmt, jobs: list[_Job], status: int,
                   answer: dict[str, Any]) -> list[_Job]:
@@ -216,20 +245,6 @@ class Sender:
         for index, job in enumerate(jobs):
             reason = (by_index.get(index) or by_index.get(None) or {}).get("reason")
             self._finish([job], "refused", status, reason or str(answer.get("error", status)))
-
-    async def _backoff(self, jobs: list[_Job], retry_after: str | None, why: str) -> bool:
-        """Wait before the next try; False (and unacknowledged) when out of tries."""
-        attempt = jobs[0].attempts
-        if attempt > self.opts.max_retries or self.stop.is_set():
-            self._finish(jobs, "unacknowledged", None, f"gave up after {attempt} tries: {why}")
-            return False
-        self.stats.retries += len(jobs)
-        delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1)) * self.jitter.uniform(
-            0.5, 1.5)
-        if retry_after is not None and retry_after.isdigit():
-            delay = max(delay, float(retry_after))
-        await asyncio.sleep(delay)
-        return True
 
     def _finish(self, jobs: list[_Job], outcome: Outcome, status: int | None,
                 reason: str | None, *, message_id: str | None = None) -> None:

@@ -53,6 +53,15 @@ class FeedgenSettings(BaseSettings):
     # derives from the key; knowing it lets the plan predict them.
     provider: str = Field(default="feedgen", pattern=r"^[a-z0-9_\-]{1,32}$")
 
+    def run_options(self, given: dict[str, Any]) -> RunOptions:
+        """A run's options: what was ``given`` (CLI flags, a ``POST /start`` body), else
+        these settings (URL, data folder, key, provider), else :class:`RunOptions`' defaults."""
+        defaults: dict[str, Any] = {"url": self.url, "data_dir": self.data_dir,
+                                    "provider": self.provider}
+        if self.api_key is not None:
+            defaults["api_key"] = self.api_key
+        return RunOptions.model_validate({**defaults, **given})
+
 
 class RunOptions(BaseModel):
     """One run: what to simulate, how fast, in which formats, with which faults."""

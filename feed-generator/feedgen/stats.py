@@ -70,12 +70,14 @@ class Stats:
     recent: deque[tuple[float, int, float]] = field(default_factory=lambda: deque(maxlen=4096))
     started: float = field(default_factory=time.monotonic)
     behind: float = 0.0  # seconds the plan is behind its schedule
+    latency_total: float = 0.0  # seconds of all answered requests (the summary's _sum)
 
     def request_done(self, status: int, latency: float, messages: int) -> None:
         """Count one answered request."""
         self.requests += 1
         self.by_status[status] = self.by_status.get(status, 0) + 1
         self.latencies.append(latency)
+        self.latency_total += latency
         self.recent.append((time.monotonic(), messages, latency))
 
     def rate(self, window: float = 5.0) -> float:

@@ -45,6 +45,7 @@ disable_system_service() {
     case "$pkg" in
       mariadb-server) unit=mariadb ;;
       redis-server) unit=redis-server ;;
+      prometheus) unit=prometheus ;;
       *) continue ;;
     esac
     if [[ -d /run/systemd/system ]]; then

@@ -152,7 +152,8 @@ SportsFeed is up.
   WebSocket      ws://127.0.0.1:4003/
   ingestion      http://127.0.0.1:4000/v1/feed/json
   fair prices    http://127.0.0.1:4002/v1/events/<id>/prediction   (pricing: http://127.0.0.1:4105/readyz)
-  metrics        http://127.0.0.1:<port>/metrics   (4000, 4002, 4004, 4101-4105)
+  metrics        http://127.0.0.1:<port>/metrics   (4000, 4002, 4004, 4101-4106; Prometheus: make up)
+  operations     http://127.0.0.1:4002/ops         (the key series, from Prometheus)
   logs           $LOG_DIR/
 TXT
   fi

@@ -80,6 +80,21 @@ class _HubCollector(Collector):
                                           "Undecodable records (updates and model prices)")
             invalid.add_metric([], fanout.invalid)
             yield invalid
+            labels = ["topic", "sport", "partition"]
+            records = GaugeMetricFamily(
+                f"{PREFIX}_consumer_lag_records",
+                "Records of the updates and model topics not handed to clients yet, behind the "
+                "broker's end offset", labels=labels)
+            seconds = GaugeMetricFamily(
+                f"{PREFIX}_consumer_lag_seconds",
+                "How long the partition has been behind the broker's end offset (0 when caught up)",
+                labels=labels)
+            for lag in fanout.last_lag:
+                values = [lag.topic, lag.sport.value, str(lag.partition)]
+                records.add_metric(values, lag.records)
+                seconds.add_metric(values, round(lag.seconds, 3))
+            yield records
+            yield seconds
 
 
 def _lag_histogram(hub: Hub) -> Metric:

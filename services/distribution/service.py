@@ -20,6 +20,7 @@ from services.distribution.metrics import DistributionMetrics
 from services.distribution.rest.app import create_app
 from services.distribution.rest.context import DetailCache, RestContext
 from services.distribution.rest.history_queries import HistoryQueries
+from services.distribution.rest.ops import PrometheusClient
 from services.distribution.rest.queries import Queries
 from services.distribution.settings import DistributionSettings
 from services.distribution.snapshots import SnapshotSource
@@ -76,9 +77,11 @@ class DistributionService:
         await self.fanout.start()
         self.ws = WebSocketServer(s, hub)
         await self.ws.start()
+        prometheus = await self._stack.enter_async_context(PrometheusClient(s.prometheus_url))
         self._ctx = RestContext(
             settings=s, queries=Queries(pool), source=source, metrics=self.metrics, pool=pool,
             cache=cache, fanout=self.fanout, details=details, history=HistoryQueries(pool),
+            prometheus=prometheus,
         )
         app = create_app(self._ctx, ws_port=self.ws.port if s.ws_port == 0 else s.ws_port)
         self._runner = web.AppRunner(

@@ -39,6 +39,9 @@ class DistributionSettings(BaseSettings):
     )
     # How long the broker may hold a fetch waiting for data (bounds idle latency).
     fetch_max_wait_ms: int = Field(default=50, ge=1, le=5000)
+    # Readiness fails while a partition of the updates or model topics has been behind
+    # the broker's end offset for longer than this.
+    consumer_max_lag_s: float = Field(default=30.0, gt=0)
 
     # Application heartbeat to every client, and the slow-client sweep, every N seconds.
     heartbeat_s: float = Field(default=5.0, gt=0, le=300)
@@ -78,6 +81,8 @@ class DistributionSettings(BaseSettings):
     # How long a rendered /v1/events/{id} stays cached unless a delta invalidates it first.
     detail_cache_s: float = Field(default=2.0, ge=0)
     shutdown_grace_s: float = Field(default=5.0, ge=0)
+    # Where the operations page's series come from (distribution proxies its query API).
+    prometheus_url: str = Field(default="http://127.0.0.1:9090", pattern=r"^https?://[^\s]+$")
     log_level: str = "info"
 
     def tokens(self) -> frozenset[str]:

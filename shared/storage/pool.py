@@ -24,6 +24,7 @@ from typing import Any, TypeAlias
 
 import aiomysql
 
+from shared.retry import RetryCallState, retrying
 from shared.settings import MySQLSettings
 
 SQL_MODE = "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
@@ -87,16 +88,16 @@ async def wait_for_pool(
     rather than exit. ``stopping`` says the process is shutting down: then the last
     error is raised instead of waiting on.
     """
-    delay = initial_s
-    while True:
-        try:
+
+    def waiting(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        log.warning("waiting for MySQL at %s:%s: %r", settings.host, settings.port, exc)
+
+    async for attempt in retrying(initial_s=initial_s, max_s=max_s, give_up=stopping,
+                                  before_sleep=waiting):
+        with attempt:
             return await stack.enter_async_context(create_pool(settings))
-        except Exception as exc:
-            if stopping():
-                raise
-            log.warning("waiting for MySQL at %s:%s: %r", settings.host, settings.port, exc)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, max_s)
+    raise AssertionError("unreachable: retrying re-raises the last error")
 
 
 async def ping(pool: Pool) -> None:

@@ -7,7 +7,8 @@ What runs where (all on 127.0.0.1, bounded in count and time):
    services.processors <sport>`` per sport of ``--sports`` (default: all four), ``python
    -m services.distribution``), started by the harness of the fault tests
    (``tests/support/platform.py``);
-2. a WebSocket client in a separate process (this module with ``receive``) subscribes
+2. a WebSocket client in a separate process (this module with ``receive``: the Python
+   client, ``sportsfeed_client``, applying every delta to its events' states) subscribes
    to those sports and records when each delta arrives, by the delta's ``message_id``;
 3. fixtures for ``--events`` events are posted and applied; event ``n`` is of sport
    ``sports[n % len(sports)]`` and priced in that sport's main market;
@@ -98,35 +99,35 @@ def odds_doc(prefix: str, n: int, event: int, tag: str, rng: random.Random,
 
 
 async def _receive(url: str, out: Path, sports: list[str]) -> None:
-    """Subscribe to ``sports``, say READY, record deltas until STOP on stdin, write ``out``."""
-    import orjson
-    from websockets.asyncio.client import connect
+    """Follow ``sports`` with the Python client, say READY once subscribed, record each
+    applied delta until STOP on stdin, write ``out``."""
+    from sportsfeed_client import FeedClient
 
     arrivals: list[tuple[str, float, float, str]] = []
-    counts = {"snapshots": 0, "deltas": 0}
+    client = FeedClient(url, open_timeout_s=20)
     loop = asyncio.get_running_loop()
-    async with connect(url, max_size=None, open_timeout=20) as ws:
-        await ws.send(json.dumps({"type": "subscribe", "sports": sports}))
 
-        async def read() -> None:
-            async for raw in ws:
-                now = time.time()
-                msg = orjson.loads(raw)
-                kind = msg.get("type")
-                if kind == "delta":
-                    counts["deltas"] += 1
-                    applied = datetime.fromisoformat(msg["applied_at"]).timestamp()
-                    arrivals.append((msg["message_id"], now, applied, msg.get("sport", "?")))
-                elif kind == "snapshot":
-                    counts["snapshots"] += 1
-                elif kind == "subscribed":
-                    print("READY", flush=True)
+    async def read() -> None:
+        async for update in client.follow(sports=sports):
+            delta = update.delta
+            if delta is not None:
+                arrivals.append((delta.message_id, update.received_at,
+                                 delta.applied_at.timestamp(), delta.sport.value))
 
-        reader = asyncio.create_task(read())
-        await loop.run_in_executor(None, sys.stdin.readline)
-        reader.cancel()
+    async def ready() -> None:
+        await client.subscribed.wait()
+        print("READY", flush=True)
+
+    reader = asyncio.create_task(read())
+    announce = asyncio.create_task(ready())
+    await loop.run_in_executor(None, sys.stdin.readline)
+    for task in (reader, announce):
+        task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await reader
+            await task
+    st = client.stats
+    counts = {"snapshots": st.snapshots, "deltas": st.deltas, "gaps": st.gaps,
+              "connects": st.connects}
     await asyncio.to_thread(out.write_text, json.dumps({"counts": counts, "arrivals": arrivals}))
     print("DONE", flush=True)
 

@@ -2,21 +2,17 @@
 the paper-trading panel shows each strategy's bankroll curve and open bets, and moves
 when a bet settles.
 
-Debian's Chromium (``apt-get install -y chromium``) driven by Playwright's Python package;
-Playwright's own browser download is never used. The page is served by an in-process
-distribution service on the real stack; updates are published to the fresh topics.
+Debian's Chromium driven by Playwright (``tests/support/browser.py``). The page is served
+by an in-process distribution service on the real stack; updates are published to the
+fresh topics.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,6 +21,7 @@ from shared.fair import FairMarket, FairOutcome, ModelPrices
 from shared.live import LiveState, MarketState
 from shared.model import Clock, Score
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
+from tests.support.browser import opened, require_chromium
 from tests.support.distribution import (
     REPO,
     T0,
@@ -46,11 +43,6 @@ from tests.support.trading_service import apply_deltas, seed_trading
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 SCREENSHOT = REPO / ".data" / "screenshots" / "trading.png"
 TRADING_SCREENSHOT = REPO / ".data" / "screenshots" / "trading-panel.png"
 DETAIL_SCREENSHOT = REPO / ".data" / "screenshots" / "trading-detail.png"
@@ -64,23 +56,6 @@ def board_markets(home: str = "2.10", handicap: MarketStatus = MarketStatus.ACTI
         market("totals|total=3.5", "2.60", "1.48"),
         market("handicap|hcp=-0.5", "2.05", "1.80", status=handicap),
     ]
-
-
-@asynccontextmanager
-async def opened(url: str, *, height: int) -> AsyncIterator[Any]:
-    """A headless Chromium page on ``url`` (closed afterwards)."""
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                           headless=True, timeout=30_000)
-        try:
-            page = await browser.new_page(viewport={"width": 1440, "height": height})
-            page.set_default_timeout(15_000)
-            await page.goto(url)
-            yield page
-        finally:
-            await browser.close()
 
 
 def fair_prices(event_id: str, version: int, home: float) -> ModelPrices:
@@ -103,9 +78,7 @@ def fair_prices(event_id: str, version: int, home: float) -> ModelPrices:
 @pytest.fixture
 def chromium() -> str:
     """Debian's Chromium, which the Makefile installs."""
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.fail("Debian's chromium is missing: apt-get install -y chromium")
-    return CHROMIUM
+    return require_chromium()
 
 
 @pytest.fixture

@@ -374,14 +374,49 @@ class Platform:
         return self._add(Proc(name, ["services.processors", sport.value], env,
                               self.logs / f"{name}.log", port))
 
-    def distribution(self) -> Proc:
+    def distribution(self, **extra_env: str) -> Proc:
         """``python -m services.distribution`` on free REST and WebSocket ports."""
         rest, ws = free_port(), free_port()
         env = {**self.scope.env(), "SPORTSFEED_DISTRIBUTION_REST_PORT": str(rest),
                "SPORTSFEED_DISTRIBUTION_WS_PORT": str(ws),
-               "SPORTSFEED_DISTRIBUTION_LOG_LEVEL": "warning"}
+               "SPORTSFEED_DISTRIBUTION_LOG_LEVEL": "warning", **extra_env}
         return self._add(Proc("distribution", ["services.distribution"], env,
                               self.logs / "distribution.log", rest, ws_port=ws))
+
+    def pricing(self) -> Proc:
+        """``python -m services.pricing run`` (priors where no model is stored)."""
+        port = free_port()
+        env = {**self.scope.env(), "SPORTSFEED_PRICING_WEB_PORT": str(port),
+               "SPORTSFEED_PRICING_WEB_HOST": "127.0.0.1",
+               "SPORTSFEED_PRICING_GROUP_ID": f"{self.group}-pricing",
+               "SPORTSFEED_PRICING_REFIT_INTERVAL_S": "0",
+               "SPORTSFEED_PRICING_DATA_DIR": str(self.workdir / "faust-pricing"),
+               "SPORTSFEED_PRICING_LOG_LEVEL": "warning"}
+        return self._add(Proc("pricing", ["services.pricing", "run"], env,
+                              self.logs / "pricing.log", port))
+
+    def trading(self) -> Proc:
+        """``python -m services.trading run`` with the repository's strategies."""
+        port = free_port()
+        env = {**self.scope.env(), "SPORTSFEED_TRADING_WEB_PORT": str(port),
+               "SPORTSFEED_TRADING_WEB_HOST": "127.0.0.1",
+               "SPORTSFEED_TRADING_GROUP_ID": f"{self.group}-trading",
+               "SPORTSFEED_TRADING_STRATEGIES_FILE": str(REPO / "infra" / "trading" / "strategies.toml"),
+               "SPORTSFEED_TRADING_DATA_DIR": str(self.workdir / "faust-trading"),
+               "SPORTSFEED_TRADING_LOG_LEVEL": "warning"}
+        return self._add(Proc("trading", ["services.trading", "run"], env,
+                              self.logs / "trading.log", port))
+
+    def control(self) -> Proc:
+        """``python -m feedgen serve``: the generator's control API (health, metrics, runs)."""
+        ingestion = next(p for p in self.procs if p.name == "ingestion")
+        port = free_port()
+        env = {**self.scope.env(), "SPORTSFEED_FEEDGEN_API_KEY": self.key,
+               "SPORTSFEED_FEEDGEN_URL": f"http://127.0.0.1:{ingestion.port}",
+               "SPORTSFEED_FEEDGEN_CONTROL_PORT": str(port),
+               "SPORTSFEED_FEEDGEN_DATA_DIR": str(self.workdir / "feedgen")}
+        return self._add(Proc("feedgen", ["feedgen", "serve"], env, self.logs / "feedgen.log",
+                              port, ready_path="/healthz"))
 
     def generator(self, load: Load, run_id: str) -> Proc:
         """``python -m feedgen run`` posting ``load`` to ingestion (the first one started)."""

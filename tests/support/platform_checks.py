@@ -9,7 +9,6 @@ and :class:`WsFollower`, a trading UI following whole sports over WebSocket.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import sys
 import time
@@ -25,6 +24,8 @@ from feedgen.ledger import audit_run
 from feedgen.record import SendRecord, read_meta, read_records
 from shared.enums import Sport
 from shared.settings import MySQLSettings
+from sportsfeed_client import FeedClient
+from tests.support.client import Following
 from tests.support.platform import PROVIDER, REPO, Platform, Proc, Scope
 from tests.support.processors import database
 
@@ -199,64 +200,36 @@ def summary(name: str, began: float, outcome: Outcome, **extra: Any) -> str:
 
 
 class WsFollower:
-    """A WebSocket client following whole sports the way ``docs/websocket.md`` says a UI must.
-
-    Snapshots replace an event's version; a delta that does not follow it asks for a
-    ``resync``; a dropped connection reconnects and resumes from the versions held.
-    """
+    """A trading UI following whole sports with the Python client (``sportsfeed_client``):
+    snapshots, deltas by version, resync on a gap, reconnect and resume."""
 
     def __init__(self, url: str, sports: list[Sport]) -> None:
         self.url = url
-        self.sports = [s.value for s in sports]
-        self.versions: dict[str, int] = {}
-        self.counts = {"snapshots": 0, "deltas": 0, "gaps": 0, "connects": 0}
-        self._task: asyncio.Task[None] | None = None
-        self.subscribed = asyncio.Event()
+        self.client = FeedClient(url, reconnect_initial_s=0.2, reconnect_max_s=2.0)
+        self._run = Following(self.client, sports=sports)
+
+    @property
+    def versions(self) -> dict[str, int]:
+        """The version held of each event."""
+        return self.client.versions
+
+    @property
+    def subscribed(self) -> asyncio.Event:
+        """Set once the current connection's subscription is acknowledged."""
+        return self.client.subscribed
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Snapshots, deltas, gaps and connections so far."""
+        st = self.client.stats
+        return {"snapshots": st.snapshots, "deltas": st.deltas, "gaps": st.gaps,
+                "connects": st.connects}
 
     def start(self) -> WsFollower:
         """Connect and follow in the background."""
-        self._task = asyncio.create_task(self._run(), name="ws-follower")
+        self._run.start()
         return self
 
     async def stop(self) -> None:
         """Disconnect."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        from websockets.asyncio.client import connect
-        from websockets.exceptions import WebSocketException
-
-        while True:
-            try:
-                async with connect(self.url, max_size=None, open_timeout=10) as ws:
-                    self.counts["connects"] += 1
-                    request: dict[str, Any] = {"type": "subscribe", "sports": self.sports}
-                    if self.versions:
-                        request["resume"] = dict(self.versions)
-                    await ws.send(json.dumps(request))
-                    async for raw in ws:
-                        await self._handle(ws, json.loads(raw))
-            except (OSError, WebSocketException, TimeoutError):
-                await asyncio.sleep(0.5)  # the server is away: reconnect and resume
-
-    async def _handle(self, ws: Any, msg: dict[str, Any]) -> None:
-        kind = msg.get("type")
-        if kind == "subscribed":
-            self.subscribed.set()
-        elif kind == "snapshot":
-            self.counts["snapshots"] += 1
-            self.versions[msg["event_id"]] = int(msg["version"])
-        elif kind == "delta":
-            self.counts["deltas"] += 1
-            event_id, version = msg["event_id"], int(msg["version"])
-            held = self.versions.get(event_id)
-            if held is not None and version <= held:
-                return  # already applied
-            if held is None or int(msg.get("from_version", version)) != held + 1:
-                self.counts["gaps"] += 1
-                await ws.send(json.dumps({"type": "resync", "event_ids": [event_id]}))
-                return
-            self.versions[event_id] = version
+        await self._run.stop()

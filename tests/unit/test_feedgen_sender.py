@@ -210,6 +210,13 @@ async def test_the_control_api_starts_watches_and_stops_a_run(
         assert (await client.post("/stop")).status == 409
         metrics = await (await client.get("/metrics")).text()
         assert "feedgen_running 0.0" in metrics
+        # Request latency is a summary: quantiles, and a count and sum over all runs.
+        assert "# TYPE feedgen_request_latency_seconds summary" in metrics
+        assert 'feedgen_request_latency_seconds{quantile="0.99"}' in metrics
+        values = dict(line.split() for line in metrics.splitlines()
+                      if line.startswith(("feedgen_request_latency_seconds_count",
+                                          "feedgen_requests_total")))
+        assert values["feedgen_request_latency_seconds_count"] == values["feedgen_requests_total"]
         assert (tmp_path / body["run_id"] / "run.json").exists()
     finally:
         await client.close()

@@ -12,7 +12,7 @@ import orjson
 import redis.exceptions
 from aiohttp import web
 
-from services.distribution.rest import handlers, history, predictions, trading
+from services.distribution.rest import handlers, history, ops, predictions, trading
 from services.distribution.rest.context import RestContext
 from services.distribution.rest.openapi import openapi_document
 from services.distribution.rest.params import ParamError
@@ -77,6 +77,10 @@ async def _index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
 
+async def _ops_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "ops.html", headers={"Cache-Control": "no-cache"})
+
+
 def create_app(ctx: RestContext, *, ws_port: int | None = None) -> web.Application:
     """The REST app on ``ctx``; ``ws_port`` is what the page's config tells browsers."""
     app = web.Application()
@@ -107,6 +111,10 @@ def create_app(ctx: RestContext, *, ws_port: int | None = None) -> web.Applicati
         ("/readyz", "readyz", handlers.readyz),
         ("/metrics", "metrics", handlers.metrics),
         ("/config.json", "config", handlers.page_config),
+        ("/v1/ops/panels", "ops_panels", ops.panels),
+        ("/v1/ops/series/{panel}", "ops_series", ops.series),
+        ("/v1/ops/targets", "ops_targets", ops.targets),
+        ("/ops", "ops", _ops_page),
         ("/", "index", _index),
     ]
     r = app.router

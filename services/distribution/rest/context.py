@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from aiohttp import web
 
@@ -17,6 +17,9 @@ from services.distribution.ws.fanout import Fanout
 from shared.cache import LiveCache
 from shared.live import EventDelta
 from shared.storage.pool import Pool
+
+if TYPE_CHECKING:
+    from services.distribution.rest.ops import PrometheusClient
 
 DETAIL_CACHE_MAX = 50_000
 
@@ -69,6 +72,7 @@ class RestContext:
     fanout: Fanout | None
     details: DetailCache
     history: HistoryQueries
+    prometheus: PrometheusClient | None = None
     closing: bool = False
 
     KEY: ClassVar[web.AppKey[RestContext]]

@@ -34,6 +34,7 @@ from services.distribution.rest.views import (
     refusal_row,
     settlement_row,
 )
+from services.distribution.ws.fanout import PartitionLag
 from shared.enums import LIVE_EVENT_STATUSES, EventStatus, Sport
 from shared.rules import rules_for
 from shared.storage.pool import from_db_datetime, ping
@@ -192,6 +193,8 @@ async def readyz(request: web.Request) -> web.Response:
     await asyncio.gather(check("mysql", ping(ctx.pool)), check("redis", ctx.cache.ping()))
     fanout = ctx.fanout
     checks["kafka_consumer"] = "ok" if fanout is not None and fanout.running else "not running"
+    if fanout is not None and fanout.running:
+        checks["lag"] = lag_check(await fanout.lag(), ctx.settings.consumer_max_lag_s)
     if ctx.closing:
         checks["service"] = "shutting down"
     ready = all(v == "ok" for v in checks.values())
@@ -199,10 +202,24 @@ async def readyz(request: web.Request) -> web.Response:
                          200 if ready else 503)
 
 
+def lag_check(lag: list[PartitionLag], max_s: float) -> str:
+    """``ok``, or which partitions have been behind the broker for more than ``max_s``."""
+    late = [x for x in lag if x.seconds > max_s]
+    if not late:
+        return "ok"
+    return "behind: " + ", ".join(
+        f"{x.topic}[{x.partition}] by {x.records:,} records, {x.seconds:.0f} s"
+        for x in sorted(late, key=lambda x: (x.topic, x.partition)))
+
+
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text exposition of this process's registry."""
+    """Prometheus text exposition of this process's registry (the consumer's lag measured
+    as it is scraped)."""
+    ctx = ctx_of(request)
+    if ctx.fanout is not None and ctx.fanout.running:
+        await ctx.fanout.lag()
     return web.Response(
-        body=ctx_of(request).metrics.render(),
+        body=ctx.metrics.render(),
         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
     )
 

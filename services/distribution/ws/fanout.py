@@ -8,12 +8,20 @@ Every instance is its own consumer group (a unique id per process) starting at t
 latest offset: each instance sees every update from the moment it is up, so several
 instances run side by side, each serving its own clients. Offsets are never
 committed: a restarted instance starts from "now" and its clients resume or resync.
+
+Lag (:meth:`Fanout.lag`), per topic and partition: the records between what was handed
+to the hub and the broker's end offsets (asked of the broker: the consumer's own high
+watermark is only as fresh as its last fetch), and how long the partition has been
+behind (:class:`shared.lag.BehindSince`). It is measured when ``/metrics`` or ``/readyz``
+is read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -24,13 +32,26 @@ from services.distribution.settings import DistributionSettings
 from services.distribution.ws.hub import Hub
 from shared.enums import Sport
 from shared.fair import ModelPrices
+from shared.lag import BehindSince
 from shared.live import EventDelta
+from shared.retry import RetryCallState, retrying
 from shared.topics import Topics
 
 log = logging.getLogger(__name__)
 
 MAX_RECORDS = 5000
 RETRY_INITIAL_S, RETRY_MAX_S = 0.5, 10.0
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    """How far one partition of the consumed topics is behind the broker."""
+
+    topic: str
+    sport: Sport
+    partition: int
+    records: int  # behind the broker's end offset
+    seconds: float  # since the partition was last seen caught up (0 when it is)
 
 
 class Fanout:
@@ -46,7 +67,12 @@ class Fanout:
         self.invalid = 0
         topics = Topics(settings.kafka.topic_prefix)
         self._models = {topics.model(s): s for s in Sport}
+        self._sports = {**self._models, **{topics.updates(s): s for s in Sport}}
         self.topics = [topics.updates(s) for s in Sport] + list(self._models)
+        # Per partition: the next offset to hand to the hub, and the end offsets seen.
+        self._next: dict[Any, int] = {}
+        self._behind = BehindSince()
+        self.last_lag: list[PartitionLag] = []
 
     async def start(self) -> None:
         """Connect, join the group and start consuming in the background."""
@@ -72,20 +98,11 @@ class Fanout:
         return self.ready and self._task is not None and not self._task.done()
 
     async def _run(self, consumer: AIOKafkaConsumer) -> None:
-        backoff = RETRY_INITIAL_S
         while True:
-            try:
-                if not self.ready:
-                    await self._position(consumer)
-                batches = await consumer.getmany(timeout_ms=200, max_records=MAX_RECORDS)
-            except KafkaError as exc:
-                # aiokafka retries most failures itself; what reaches here is logged and
-                # retried with backoff, so a broker outage never ends the fan-out.
-                log.warning("updates consumer: %r; retrying in %.1fs", exc, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, RETRY_MAX_S)
-                continue
-            backoff = RETRY_INITIAL_S
+            batches = await self._fetch(consumer)
+            for tp, fetched in batches.items():
+                if fetched:
+                    self._next[tp] = fetched[-1].offset + 1
             deltas: list[EventDelta] = []
             raws: list[bytes] = []
             models: list[tuple[str, Sport, dict[str, Any]]] = []
@@ -112,6 +129,53 @@ class Fanout:
                 log.exception("dispatching %d updates and %d model prices failed", len(deltas),
                               len(models))
 
+    async def _fetch(self, consumer: AIOKafkaConsumer) -> dict[Any, list[Any]]:
+        """The next records; Kafka errors are retried with backoff, so a broker outage
+        never ends the fan-out (aiokafka retries most failures itself; what reaches here
+        is logged before each wait)."""
+
+        def retrying_in(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome is not None else None
+            log.warning("updates consumer: %r; retrying in %.1fs", exc, state.upcoming_sleep)
+
+        async for attempt in retrying(initial_s=RETRY_INITIAL_S, max_s=RETRY_MAX_S,
+                                      retry_on=KafkaError, before_sleep=retrying_in):
+            with attempt:
+                if not self.ready:
+                    await self._position(consumer)
+                batches: dict[Any, list[Any]] = await consumer.getmany(
+                    timeout_ms=200, max_records=MAX_RECORDS)
+                return batches
+        raise AssertionError("unreachable: the retries never give up")
+
+    async def lag(self) -> list[PartitionLag]:
+        """Each assigned partition's lag behind the broker's end offsets (also kept in
+        :attr:`last_lag` for the metrics); partitions not positioned yet are left out."""
+        consumer = self._consumer
+        owned = [tp for tp in (consumer.assignment() if consumer is not None else ())
+                 if tp in self._next]
+        if consumer is None or not owned:
+            self.last_lag = []
+            return []
+        try:
+            # The broker's end offsets: the consumer's own high watermarks are only as
+            # fresh as its last fetch, and a stuck consumer fetches nothing.
+            ends = await asyncio.wait_for(consumer.end_offsets(owned), 2.0)
+        except Exception:
+            ends = {tp: consumer.highwater(tp) for tp in owned}
+        now = time.time()
+        found = []
+        for tp in owned:
+            high = ends.get(tp)
+            if high is None:
+                continue
+            behind = max(0, high - self._next[tp])
+            age = self._behind.age(tp, high, self._next[tp], now)
+            found.append(PartitionLag(tp.topic, self._sports[tp.topic], tp.partition, behind,
+                                      age if behind else 0.0))
+        self.last_lag = found
+        return found
+
     async def _position(self, consumer: AIOKafkaConsumer) -> None:
         """Ready once every assigned partition has its position (the "latest" offset).
 
@@ -122,7 +186,7 @@ class Fanout:
         if not assignment:
             return
         for partition in assignment:
-            await consumer.position(partition)
+            self._next.setdefault(partition, await consumer.position(partition))
         self.ready = True
         self._ready_event.set()
         log.info("fan-out ready: %d partitions of %d topics", len(assignment), len(self.topics))

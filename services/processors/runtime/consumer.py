@@ -43,6 +43,7 @@ from aiokafka.errors import ConsumerStoppedError
 from mode import Service
 
 from services.processors.domain.incoming import Incoming, decode_record
+from shared.lag import BehindSince
 from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -99,10 +100,10 @@ class FeedConsumer(Service):
         self.assignment: set[TopicPartition] = set()
         # Lag, per partition: the next offset to apply (the committed offset at assignment,
         # then after each applied batch), the first offset and Kafka timestamp of each
-        # batch fetched but not applied yet, and when the partition was last caught up.
+        # batch fetched but not applied yet, and the end offsets seen (shared.lag).
         self._next: dict[TopicPartition, int] = {}
         self._held: dict[TopicPartition, list[tuple[int, float]]] = {}
-        self._caught_up_at: dict[TopicPartition, float] = {}
+        self._behind = BehindSince()
         # Partitions a rebalance is taking away: no new batch starts on their records.
         self._leaving: set[TopicPartition] = set()
 
@@ -260,14 +261,13 @@ class FeedConsumer(Service):
             if high is None or start is None:  # nothing fetched from it yet
                 continue
             behind = max(0, high - start)
-            if behind == 0:
-                self._caught_up_at[tp] = now
-                found[tp.partition] = (0, 0.0)
-                continue
+            # The oldest unapplied record in hand, else (still in Kafka) since its
+            # partition's end offset was first seen past it.
+            age = self._behind.age(tp, high, start, now)
             held = self._held.get(tp)
-            # The oldest unapplied record in hand, else (still in Kafka) since caught up.
-            since = held[0][1] if held else self._caught_up_at.setdefault(tp, now)
-            found[tp.partition] = (behind, max(0.0, now - since))
+            if behind and held:
+                age = max(age, now - held[0][1])
+            found[tp.partition] = (behind, age if behind else 0.0)
         return found
 
     async def assigned(self, assigned: list[TopicPartition]) -> None:
@@ -276,6 +276,7 @@ class FeedConsumer(Service):
         for tp in list(self._held):
             if tp not in self.assignment:
                 del self._held[tp]
+                self._behind.forget(tp)
         self._next = {tp: o for tp, o in self._next.items() if tp in self.assignment}
         consumer = self._consumer
         for tp in assigned:

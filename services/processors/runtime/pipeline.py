@@ -9,7 +9,6 @@ batch (the events are remembered and repaired).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -23,6 +22,7 @@ from services.processors.runtime.metrics import Metrics, observe_many
 from services.processors.storage.store import classify
 from shared.codec import RejectedRecord
 from shared.live import EventDelta, EventSnapshot
+from shared.retry import RetryCallState, retrying
 
 log = logging.getLogger(__name__)
 
@@ -207,37 +207,40 @@ class BatchProcessor:
             log.error("publishing %d deltas failed: %r", len(plan.deltas), exc)
 
     async def _apply(self, items: list[Incoming]) -> list[BatchPlan]:
-        """Commit ``items``; a batch MySQL refuses is split to find the refused message."""
-        delay = self._retry_initial
-        while True:
-            try:
-                plan = await self.store.apply(items, self._clock())
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                failure = classify(exc)
-                if failure == "message" and len(items) > 1:
-                    half = len(items) // 2
-                    return await self._apply(items[:half]) + await self._apply(items[half:])
-                if failure == "message":
-                    refused = _as_refused(items[0], exc)
-                    if refused is not None:
-                        log.error("mysql refused message %s, rejected with the database's "
-                                  "reason: %r", items[0].message_id, exc)
-                        self.metrics.storage_rejections.inc()
-                        items = [refused]
-                        continue
-                    # Even the bare rejection is refused: the message is not the cause.
-                    failure = "systemic"
-                self._stalled(exc, failure, len(items), delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._retry_max)
-                continue
-            self._progressed()
-            return [plan]
+        """Commit ``items``; a batch MySQL refuses is split to find the refused message.
 
-    def _stalled(self, exc: Exception, failure: str, size: int, delay: float) -> None:
+        Transient and systemic failures keep the batch: retried with backoff for as long
+        as it takes (:mod:`shared.retry`), each wait logged and shown by readiness.
+        """
+        async for attempt in retrying(initial_s=self._retry_initial, max_s=self._retry_max,
+                                      retry_on=_Stall, before_sleep=self._stalled):
+            with attempt:
+                try:
+                    plan = await self.store.apply(items, self._clock())
+                except Exception as exc:
+                    failure = classify(exc)
+                    if failure == "message" and len(items) > 1:
+                        half = len(items) // 2
+                        return await self._apply(items[:half]) + await self._apply(items[half:])
+                    if failure == "message":
+                        refused = _as_refused(items[0], exc)
+                        if refused is not None:
+                            log.error("mysql refused message %s, rejected with the database's "
+                                      "reason: %r", items[0].message_id, exc)
+                            self.metrics.storage_rejections.inc()
+                            return await self._apply([refused])
+                        # Even the bare rejection is refused: the message is not the cause.
+                        failure = "systemic"
+                    raise _Stall(exc, failure, len(items)) from exc
+                self._progressed()
+                return [plan]
+        raise AssertionError("unreachable: the retries never give up")
+
+    def _stalled(self, state: RetryCallState) -> None:
         """Remember (for readiness and metrics) and log that a batch cannot be applied."""
+        stall = state.outcome.exception() if state.outcome is not None else None
+        assert isinstance(stall, _Stall)
+        exc, failure, size, delay = stall.cause, stall.failure, stall.size, state.upcoming_sleep
         self.mysql_ok = False
         self.metrics.mysql_retries.inc()
         if self._stalled_since is None:
@@ -283,6 +286,14 @@ class BatchProcessor:
                         provider, last.isoformat(), len(plan.after))
             await self._after_commit(plan)
         return suspended
+
+
+class _Stall(Exception):
+    """A batch MySQL did not commit, for a reason that keeps the batch (retried)."""
+
+    def __init__(self, cause: Exception, failure: str, size: int) -> None:
+        super().__init__(f"batch of {size}: {failure} failure: {cause!r}")
+        self.cause, self.failure, self.size = cause, failure, size
 
 
 def _as_refused(item: Incoming, exc: BaseException) -> Incoming | None:

@@ -12,7 +12,6 @@ acknowledged, so no offset is committed, until MySQL has committed the batch.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +26,7 @@ from services.trading.domain.engine import Engine
 from services.trading.runtime.metrics import Metrics
 from shared.fair import ModelPrices, model_key
 from shared.live import EventDelta
+from shared.retry import RetryCallState, retrying
 
 log = logging.getLogger(__name__)
 
@@ -126,26 +126,24 @@ class TradingPipeline:
             self._asked.clear()
 
     async def _apply(self, deltas: list[EventDelta]) -> Book:
-        delay = self._retry_initial
-        while True:
-            started = time.perf_counter()
-            try:
+        def stalled(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome is not None else None
+            self.metrics.mysql_retries.inc()
+            if self._stalled_since is None:
+                self._stalled_since = time.monotonic()
+            self._stall_reason = f"batch of {len(deltas)} deltas: {exc!r}"[:500]
+            log.warning("trading batch of %d deltas not committed (%r); retrying in %.1fs",
+                        len(deltas), exc, state.upcoming_sleep)
+
+        async for attempt in retrying(initial_s=self._retry_initial, max_s=self._retry_max,
+                                      before_sleep=stalled):
+            with attempt:
+                started = time.perf_counter()
                 book = await self.store.apply(deltas, self.engine, self._clock())
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.metrics.mysql_retries.inc()
-                if self._stalled_since is None:
-                    self._stalled_since = time.monotonic()
-                self._stall_reason = f"batch of {len(deltas)} deltas: {exc!r}"[:500]
-                log.warning("trading batch of %d deltas not committed (%r); retrying in %.1fs",
-                            len(deltas), exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._retry_max)
-                continue
-            self.metrics.batch_seconds.observe(time.perf_counter() - started)
-            self._stalled_since = None
-            return book
+                self.metrics.batch_seconds.observe(time.perf_counter() - started)
+                self._stalled_since = None
+                return book
+        raise AssertionError("unreachable: the retries never give up")
 
     def stalled_for(self) -> float:
         """Seconds the current batch has been failing (0 while batches commit)."""

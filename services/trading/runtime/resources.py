@@ -23,6 +23,7 @@ from services.trading.runtime.pipeline import TradingPipeline, utc_now
 from services.trading.settings import TradingSettings
 from services.trading.storage.store import TradingStore
 from shared.cache import LiveCache, open_cache
+from shared.retry import RetryCallState, retrying
 from shared.runtime import kafka_reachable, quiet_repeated_logs
 from shared.storage.pool import create_pool
 
@@ -61,20 +62,18 @@ class TradingRuntime(Service):
         """Open the resources; MySQL is waited for, since nothing works without it."""
         quiet_repeated_logs()
         s = self.settings
-        delay = s.retry_initial_s
-        while True:
-            try:
+
+        async def waiting(state: RetryCallState) -> None:
+            await self._stack.aclose()  # the pool of the failed try
+            exc = state.outcome.exception() if state.outcome is not None else None
+            log.warning("waiting for MySQL at %s:%s: %r", s.mysql.host, s.mysql.port, exc)
+
+        async for attempt in retrying(initial_s=s.retry_initial_s, max_s=s.retry_max_s,
+                                      give_up=lambda: self.should_stop, before_sleep=waiting):
+            with attempt:
                 pool = await self._stack.enter_async_context(create_pool(s.mysql))
                 store = TradingStore(pool)
                 created = await store.ensure_strategies(self.strategies, utc_now())
-                break
-            except Exception as exc:
-                await self._stack.aclose()
-                if self.should_stop:
-                    raise
-                log.warning("waiting for MySQL at %s:%s: %r", s.mysql.host, s.mysql.port, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, s.retry_max_s)
         self.store = store
         self.cache = await self._stack.enter_async_context(open_cache(s.redis))
         models = ModelBook(keep=s.model_versions_kept, max_events=s.model_events_kept,
