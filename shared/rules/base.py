@@ -134,7 +134,7 @@ class SportRules:
     def check_market(self, market: Market) -> list[str]:
         """Market key plus outcomes: an open market lists exactly its type's outcomes."""
         return list(self._market_errors(
-            market.market_key, tuple(o.id for o in market.outcomes),
+            market.market_key, tuple([o.id for o in market.outcomes]),
             market.status in OPEN_MARKET_STATUSES,
         ))
 
