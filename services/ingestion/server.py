@@ -10,6 +10,9 @@ buckets in the run directory's shared file (:mod:`services.ingestion.sharedlimit
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
+import ctypes.util
 import gc
 import logging
 import os
@@ -53,6 +56,17 @@ def group_app(settings: IngestionSettings) -> web.Application:
 GC_THRESHOLDS = (20_000, 50, 100)
 
 
+def die_with_supervisor() -> None:
+    """Ask Linux for SIGTERM when the supervisor dies (even by SIGKILL): no orphan keeps
+    the port. Elsewhere a worker outlives a killed supervisor until stopped by hand."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 def tune_gc() -> None:
     """Freeze what start-up made and collect less often (see :data:`GC_THRESHOLDS`)."""
     gc.collect()
@@ -64,6 +78,8 @@ async def serve(
     settings: IngestionSettings, stop: asyncio.Event | None = None, *, group: bool = False,
 ) -> None:
     """Run one process until ``stop`` is set or SIGTERM/SIGINT arrives, then drain."""
+    if group:
+        die_with_supervisor()
     app = group_app(settings) if group else create_app(settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -46,6 +46,7 @@ from shared.topics import Topics, create_topics, delete_topics
 from tests.bench import loadgen
 from tests.bench.profiling import Profiler
 from tests.bench.report import REPO, bench_dir, cpu_probe_ms, table, write_report
+from tests.support.ingestion_process import wait_group_ready
 from tests.support.stack import load_local_env
 
 GOALS = {"single_rps": 10_000, "batched_mps": 50_000, "ratio_of_bare": 0.5,
@@ -267,7 +268,7 @@ async def _service_phases(args: argparse.Namespace, kafka: KafkaSettings, key: s
     results: dict[str, Any] = {}
     try:
         await service.wait_ready()
-        await asyncio.sleep(1.0)  # every worker of a group connected to Kafka too
+        await wait_group_ready(service.url, service.proc)  # every worker, not just one
         profiles: dict[str, list[tuple[str, float]]] = {}
         for phase, size, conns in (("single", 1, args.connections),
                                    ("batched", args.batch_size, args.batch_connections)):
