@@ -97,22 +97,6 @@ class Service:
             stdout=self._log, stderr=subprocess.STDOUT,
         )
 
-    async def wait_ready(self, within: float = 60.0) -> None:
-        """Poll /readyz until 200."""
-        import aiohttp
-
-        deadline = time.monotonic() + within
-        async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"service exited with {self.proc.returncode}")
-                with suppress(aiohttp.ClientError):
-                    async with session.get(f"{self.url}/readyz") as response:
-                        if response.status == 200:
-                            return
-                await asyncio.sleep(0.2)
-        raise RuntimeError("service not ready in time")
-
     def stop(self) -> int:
         """SIGTERM, wait, return the exit code (0 after a clean drain)."""
         self.proc.send_signal(signal.SIGTERM)
@@ -267,7 +251,6 @@ async def _service_phases(args: argparse.Namespace, kafka: KafkaSettings, key: s
                       workers, out / "ingestion-run")
     results: dict[str, Any] = {}
     try:
-        await service.wait_ready()
         await wait_group_ready(service.url, service.proc)  # every worker, not just one
         profiles: dict[str, list[tuple[str, float]]] = {}
         for phase, size, conns in (("single", 1, args.connections),
