@@ -11,7 +11,8 @@ beyond the burst, as with a single bucket) whatever the number of workers. The s
 ``time.monotonic()``, one clock for every process of the machine.
 
 Uncontended, a charge is two system calls (lock, unlock) and two 16-byte copies: a few
-microseconds per request, with no network round trip and no second service to be up.
+microseconds per request, with no network round trip and no second service to be up;
+the early check before a body is read (:meth:`SharedBuckets.peek`) takes no lock.
 A stamp of 0 marks a slot never used: its bucket starts full.
 """
 
@@ -22,8 +23,7 @@ import mmap
 import os
 import struct
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from services.ingestion.ratelimit import RateSpec, TokenBucket, charge, refill, wait_for_one
@@ -75,15 +75,14 @@ class SharedBuckets:
         self._map.close()
         os.close(self._fd)
 
-    @contextmanager
-    def _slot(self, provider: str) -> Iterator[tuple[int, float, float]]:
-        index = self._index[provider]
-        offset = index * _SLOT.size
+    def _locked_read(self, offset: int) -> tuple[float, float]:
+        """The slot at ``offset``, read under its lock (the caller unlocks)."""
         fcntl.lockf(self._fd, fcntl.LOCK_EX, _SLOT.size, offset)
-        try:
-            yield (index, *_SLOT.unpack_from(self._map, offset))
-        finally:
-            fcntl.lockf(self._fd, fcntl.LOCK_UN, _SLOT.size, offset)
+        tokens, stamp = _SLOT.unpack_from(self._map, offset)
+        return tokens, stamp
+
+    def _unlock(self, offset: int) -> None:
+        fcntl.lockf(self._fd, fcntl.LOCK_UN, _SLOT.size, offset)
 
     def _state(self, index: int, tokens: float, stamp: float, now: float) -> tuple[float, float]:
         spec = self._specs[index]
@@ -98,21 +97,36 @@ class SharedBuckets:
         return bucket
 
     def peek(self, provider: str) -> float:
-        """Seconds until the provider may send again; 0.0 if it may now."""
+        """Seconds until the provider may send again; 0.0 if it may now.
+
+        Read without the lock (only :meth:`take` writes): the slot is read twice and
+        used when both reads agree, so a read torn by a concurrent write is never
+        used; on disagreement it is read under the lock. Only ``take`` decides.
+        """
         if provider not in self._index:
             return self._unshared(provider).peek()
-        with self._slot(provider) as (index, tokens, stamp):
-            tokens, stamp = self._state(index, tokens, stamp, self._clock())
-            _SLOT.pack_into(self._map, index * _SLOT.size, tokens, stamp)
-            return wait_for_one(tokens, self._specs[index].rate)
+        index = self._index[provider]
+        offset = index * _SLOT.size
+        first = _SLOT.unpack_from(self._map, offset)
+        if _SLOT.unpack_from(self._map, offset) != first:
+            try:
+                first = self._locked_read(offset)
+            finally:
+                self._unlock(offset)
+        tokens, _ = self._state(index, first[0], first[1], self._clock())
+        return wait_for_one(tokens, self._specs[index].rate)
 
     def take(self, provider: str, cost: int) -> float:
         """Charge ``cost`` messages; 0.0 if admitted, else the seconds to wait (nothing paid)."""
         if provider not in self._index:
             return self._unshared(provider).take(cost)
-        with self._slot(provider) as (index, tokens, stamp):
-            spec = self._specs[index]
-            tokens, stamp = self._state(index, tokens, stamp, self._clock())
+        index = self._index[provider]
+        offset = index * _SLOT.size
+        spec = self._specs[index]
+        try:
+            tokens, stamp = self._state(index, *self._locked_read(offset), self._clock())
             tokens, wait = charge(tokens, cost, spec.rate, float(spec.burst))
-            _SLOT.pack_into(self._map, index * _SLOT.size, tokens, stamp)
-            return wait
+            _SLOT.pack_into(self._map, offset, tokens, stamp)
+        finally:
+            self._unlock(offset)
+        return wait

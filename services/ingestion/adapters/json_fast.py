@@ -29,15 +29,25 @@ tested on fuzzed payloads (``tests/unit/test_adapters_json_fast.py``).
 
 from __future__ import annotations
 
+import operator
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetPydanticSchema,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
 
 from services.ingestion.adapters.base import ParseResult
-from shared.enums import MessageKind, Sport
+from shared.enums import OPEN_MARKET_STATUSES, MessageKind, Sport
 from shared.live import construct
+from shared.markets import Market, Outcome
 from shared.model import (
     AliveBody,
     BetStopBody,
@@ -52,7 +62,7 @@ from shared.model import (
     UtcDatetime,
     content_message_id,
 )
-from shared.rules import RULES
+from shared.rules import RULES, SportRules
 
 MAX_BATCH = 1000
 
@@ -93,8 +103,37 @@ class _Wire(BaseModel):
     provider_ts: UtcDatetime
 
 
-_BODIES: dict[MessageKind, type[BaseModel]] = {
-    MessageKind.FIXTURE: FixtureBody, MessageKind.LIVE: LiveBody, MessageKind.ODDS: OddsBody,
+def without_model_validators(schema: Any, classes: frozenset[type]) -> Any:
+    """A copy of a core schema whose models of ``classes`` skip their ``model_validator``s.
+
+    The instances are still those classes, with every field validator (prices, market
+    keys, times) in place; only the after-validators wrapping the whole model go. The
+    fast path then makes their checks itself, in one pass per message
+    (:func:`_odds_keys`), instead of one Python call per outcome and market.
+    """
+    if isinstance(schema, list):
+        return [without_model_validators(item, classes) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    inner = schema.get("schema")
+    if (schema.get("type") == "function-after" and isinstance(inner, dict)
+            and inner.get("type") == "model" and inner.get("cls") in classes):
+        stripped = without_model_validators(inner, classes)
+        if "ref" in schema:
+            stripped["ref"] = schema["ref"]
+        return stripped
+    return {key: without_model_validators(value, classes) for key, value in schema.items()}
+
+
+# Odds, nearly all the traffic: Outcome._active_needs_price, Market._unique_outcomes and
+# OddsBody._unique_markets are checked by _odds_keys instead.
+_CHECKED_HERE: frozenset[type] = frozenset((OddsBody, Market, Outcome))
+_UNCHECKED_ODDS = without_model_validators(OddsBody.__pydantic_core_schema__, _CHECKED_HERE)
+_OddsWireBody = Annotated[OddsBody, GetPydanticSchema(lambda _t, _h: _UNCHECKED_ODDS)]
+
+_BODIES: dict[MessageKind, Any] = {
+    MessageKind.FIXTURE: FixtureBody, MessageKind.LIVE: LiveBody,
+    MessageKind.ODDS: _OddsWireBody,
     MessageKind.BET_STOP: BetStopBody, MessageKind.SETTLEMENT: SettlementBody,
     MessageKind.CANCEL: CancelBody, MessageKind.ROLLBACK: RollbackBody,
     MessageKind.ALIVE: AliveBody,
@@ -134,20 +173,32 @@ def _validate(raw: bytes) -> tuple[list[Any], int] | None:
         return None
 
 
-def _set(model: BaseModel) -> int:
-    return len(model.__pydantic_fields_set__)
+_FIELDS_SET = operator.attrgetter("__pydantic_fields_set__")
 
 
-def _body_keys(body: BaseModel) -> int:
-    """Keys given in a body and everything inside it (the fields pydantic saw set)."""
-    if isinstance(body, OddsBody):  # the hot case, unrolled
-        n = _set(body)
-        for market in body.markets:
-            n += _set(market)
-            for outcome in market.outcomes:
-                n += _set(outcome)
-        return n
-    return _model_keys(body)
+def _odds_keys(body: OddsBody, rules: SportRules) -> int | None:
+    """Keys given in an odds body, or None unless it passes every check of the full path.
+
+    Checks what the stripped model validators would have (an active outcome has a
+    price, outcome ids and market keys are unique) and the sport's market rules, in the
+    same pass that counts the keys.
+    """
+    n = len(body.__pydantic_fields_set__)
+    seen: set[str] = set()
+    for market in body.markets:
+        outcomes = market.outcomes
+        ids = tuple([o.id for o in outcomes])
+        key = market.market_key
+        if len(set(ids)) != len(ids) or key in seen:
+            return None
+        seen.add(key)
+        for outcome in outcomes:
+            if outcome.price is None and outcome.active:
+                return None
+        if rules.market_errors(key, ids, market.status in OPEN_MARKET_STATUSES):
+            return None
+        n += len(market.__pydantic_fields_set__) + sum(map(len, map(_FIELDS_SET, outcomes)))
+    return n
 
 
 def _model_keys(model: BaseModel) -> int:
@@ -163,8 +214,19 @@ def _model_keys(model: BaseModel) -> int:
     return n
 
 
+def _keys(wire: Any) -> int | None:
+    """Keys given in a wire message and everything in it; None if an odds body breaks a
+    check or a rule (then the full path refuses it). Other kinds meet their rules in
+    :func:`_message`."""
+    body = wire.body
+    if isinstance(body, OddsBody):
+        n = _odds_keys(body, RULES[wire.sport])
+        return None if n is None else n + len(wire.__pydantic_fields_set__)
+    return _model_keys(body) + len(wire.__pydantic_fields_set__)
+
+
 def _message(wire: Any, provider: str, received_at: datetime) -> FeedMessage | None:
-    """The canonical message of a validated wire message, or None if the full path must judge."""
+    """The canonical message of a checked wire message, or None if the full path must judge."""
     if wire.provider != provider and "provider" in wire.__pydantic_fields_set__:
         return None
     body, sport, kind = wire.body, wire.sport, wire.kind
@@ -178,7 +240,7 @@ def _message(wire: Any, provider: str, received_at: datetime) -> FeedMessage | N
         "event_id": wire.event_id, "kind": kind, "provider_ts": wire.provider_ts,
         "received_at": received_at, "body": body,
     })
-    if RULES[sport].check_message(message):
+    if not isinstance(body, OddsBody) and RULES[sport].check_message(message):
         return None
     return message
 
@@ -194,8 +256,14 @@ def parse_json_fast(raw: bytes, *, provider: str, received_at: datetime) -> Pars
     if validated is None:
         return None
     wires, keys = validated
-    for wire in wires:
-        keys += _set(wire) + _body_keys(wire.body)
+    try:
+        for wire in wires:
+            found = _keys(wire)
+            if found is None:
+                return None
+            keys += found
+    except (ValueError, ArithmeticError, TypeError):
+        return None
     # Outside strings, colons are exactly the keys: fewer in the models means a key was
     # given twice somewhere, which the full path refuses.
     if keys != rest.count(b":"):
