@@ -137,9 +137,14 @@ async def http_floor(conns: int, seconds: float) -> dict[str, Any]:
                     async with session.post(f"http://127.0.0.1:{port}/v1/feed/json"):
                         break
                 await asyncio.sleep(0.1)
-        return await loadgen.run_load(
+        cpu_before = cpu_seconds(proc.pid)
+        stats = await loadgen.run_load(
             f"http://127.0.0.1:{port}/v1/feed/json", "x", 1, conns, seconds, odds_doc
         )
+        cpu = cpu_seconds(proc.pid) - cpu_before
+        stats["cpu_us_per_request"] = round(cpu / max(stats["ok"], 1) * 1e6, 1)
+        stats["cores_used"] = round(cpu / stats["seconds"], 2)
+        return stats
     finally:
         proc.terminate()
         await proc.wait()
@@ -403,8 +408,9 @@ def markdown(results: dict[str, Any]) -> str:
     rows += [
         ("bare aiokafka producer (ceiling)", f"{bare['mps']:,} msg/s", "-", "-", "-", "-", "-",
          "-", _probe(bare)),
-        ("bare aiohttp app, no work (HTTP floor)", f"{floor['ok_per_s']:,.0f} req/s", "-", "-",
-         "-", floor["p50_ms"], floor["p99_ms"], floor["errors"], _probe(floor)),
+        ("bare aiohttp app, no work (HTTP floor)", f"{floor['ok_per_s']:,.0f} req/s", "-",
+         f"{floor['cpu_us_per_request']} µs/req", floor["cores_used"], floor["p50_ms"],
+         floor["p99_ms"], floor["errors"], _probe(floor)),
     ]
     alone = results["adapter_alone"]
     met = results["goals_met"]
