@@ -48,8 +48,12 @@ def prepare_run_dir(settings: IngestionSettings) -> tuple[IO[bytes], Path]:
     """Lock and empty the run directory of this port; returns the held lock and the
     metrics directory. Raises :class:`ConfigError` if another group holds the port."""
     run = settings.run_dir
-    run.parent.mkdir(parents=True, exist_ok=True)
-    lock = (run.parent / f"{run.name}.lock").open("wb")
+    try:
+        run.parent.mkdir(parents=True, exist_ok=True)
+        lock = (run.parent / f"{run.name}.lock").open("wb")
+    except OSError as exc:
+        raise ConfigError(f"cannot use the run directory {run}: {exc} (set "
+                          "SPORTSFEED_INGESTION_DATA_DIR to a writable folder)") from exc
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
