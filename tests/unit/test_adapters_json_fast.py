@@ -80,15 +80,19 @@ def test_a_key_given_twice_is_left_to_the_full_path_which_refuses_it(raw: bytes)
         full(raw)
 
 
-@pytest.mark.parametrize(("literal", "deferred"), [
-    ("2.1", False), ("3", False), ("2.10", True), ("2e0", True), ("2.0000000000000001", True),
-])
-def test_price_numbers_whose_decimal_could_change_are_left_to_the_full_path(
-    literal: str, deferred: bool,
-) -> None:
+@pytest.mark.parametrize("literal", ["2.1", "3", "2.10", "2e0", "2.5E-0"])
+def test_price_numbers_are_read_as_exact_decimals_as_on_the_full_path(literal: str) -> None:
     raw = json.dumps(odds()).replace('"2.10"', literal).encode()
-    assert (fast(raw) is None) is deferred
-    assert parse_json(raw, provider="demo", received_at=NOW).messages == full(raw).messages
+    quick = fast(raw)
+    assert quick is not None
+    assert quick.messages == full(raw).messages
+    assert encode_message(quick.messages[0]) == encode_message(full(raw).messages[0])
+
+
+def test_a_number_the_full_path_refuses_is_left_to_it() -> None:
+    raw = json.dumps(odds()).replace('"2.10"', "2.0000000000000001").encode()
+    assert fast(raw) is None  # more than 4 decimal places, exactly as written
+    assert "decimal places" in full(raw).refusals[0].reason
 
 
 def test_a_void_factor_keeps_its_spelling() -> None:
@@ -98,14 +102,15 @@ def test_a_void_factor_keeps_its_spelling() -> None:
                           {"outcome_id": "home", "result": "won", "void_factor": 0.50},
                           {"outcome_id": "away", "result": "lost", "void_factor": 0.50}]}]}}
     raw = json.dumps(settlement).replace("0.5", "0.50").encode()
-    assert fast(raw) is None
-    [message] = parse_json(raw, provider="demo", received_at=NOW).messages
+    [message] = fast(raw).messages
     assert b'"void_factor":"0.50"' in encode_message(message)
+    assert [message] == full(raw).messages
 
 
 @pytest.mark.parametrize("raw", [
     b"\xef\xbb\xbf" + json.dumps(odds()).encode(),
     json.dumps(odds()).replace('"2.10"', "NaN").encode(),
+    json.dumps(odds()).encode("utf-16"),  # json.loads would read it; the full path does not
     json.dumps(odds(provider="other")).encode(),
     json.dumps(odds(received_at="2026-03-01T11:00:00Z")).encode(),
     json.dumps(odds(kind="live")).encode(),
@@ -120,3 +125,12 @@ def test_anything_the_full_path_refuses_or_rewrites_is_left_to_it(raw: bytes) ->
 def test_a_message_without_id_gets_the_same_content_hash_on_both_paths() -> None:
     raw = json.dumps(odds()).encode()
     assert fast(raw).messages[0].message_id == full(raw).messages[0].message_id
+
+
+def test_parse_json_answers_from_the_fast_path_or_with_the_full_paths_refusals() -> None:
+    good = json.dumps({"messages": [odds(), odds(event_id="ev-2")]}).encode()
+    assert parse_json(good, provider="demo", received_at=NOW).messages == fast(good).messages
+    bad = json.dumps({"messages": [odds(), odds(sport="curling")]}).encode()
+    result = parse_json(bad, provider="demo", received_at=NOW)
+    assert [m.event_id for m in result.messages] == ["ev-1"]
+    assert [r.field for r in result.refusals] == ["messages[1].sport"]
