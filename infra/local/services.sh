@@ -16,6 +16,8 @@ PY="$REPO_ROOT/.venv/bin/python"
 SERVICES_ENV="$DATA_DIR/services.env"
 
 # name | port | ready path | module (file that must exist) | arguments
+# Ingestion runs SPORTSFEED_INGESTION_WORKERS processes on :4000 (default: one per core)
+# under one supervisor, whose pid is the one recorded; SIGTERM to it stops them all.
 SERVICES=(
   "ingestion|4000|/readyz|services/ingestion/__main__.py|-m services.ingestion"
   "processor-football|4101|/healthz|services/processors/__main__.py|-m services.processors football"

@@ -8,6 +8,8 @@ tests can run many apps side by side with fakes.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
@@ -19,7 +21,7 @@ from services.ingestion.errors import ReasonClass, error_response, json_response
 from services.ingestion.feed import handle_feed
 from services.ingestion.metrics import UNKNOWN, IngestionMetrics
 from services.ingestion.publisher import KafkaPublisher, ProducerFactory
-from services.ingestion.ratelimit import RateLimiter
+from services.ingestion.ratelimit import Limiter, RateLimiter
 from services.ingestion.settings import IngestionSettings
 from shared.enums import Sport
 from shared.topics import Topics
@@ -89,15 +91,23 @@ async def _readyz(request: web.Request) -> web.Response:
 
 async def _metrics(request: web.Request) -> web.Response:
     ctx = request.app[AppContext.KEY]
+    ctx.metrics.in_flight.set(ctx.in_flight)
     return web.Response(
         body=ctx.metrics.render(), headers={"Content-Type": "text/plain; version=0.0.4"}
     )
 
 
+async def _update_gauges(ctx: AppContext, every_s: float = 1.0) -> None:
+    """Keep the in-flight gauge current without touching it twice per request."""
+    while True:
+        ctx.metrics.in_flight.set(ctx.in_flight)
+        await asyncio.sleep(every_s)
+
+
 def create_app(
     settings: IngestionSettings, *, keys: ApiKeys | None = None,
     adapters: Adapters | None = None, producer_factory: ProducerFactory | None = None,
-    metrics: IngestionMetrics | None = None, limiter: RateLimiter | None = None,
+    metrics: IngestionMetrics | None = None, limiter: Limiter | None = None,
 ) -> web.Application:
     """Build the app. Raises :class:`~services.ingestion.errors.ConfigError` without keys.
 
@@ -127,8 +137,13 @@ def create_app(
 
     async def start_publisher(_: web.Application) -> None:
         await publisher.start()
+        ctx.gauges = asyncio.create_task(_update_gauges(ctx), name="ingestion-gauges")
 
     async def stop_publisher(_: web.Application) -> None:
+        if ctx.gauges is not None:
+            ctx.gauges.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ctx.gauges
         await publisher.stop()
 
     app.on_startup.append(start_publisher)

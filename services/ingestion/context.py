@@ -6,6 +6,7 @@ nothing lives in module globals, so tests can build as many apps as they like.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +18,7 @@ from services.ingestion.adapters.base import ParseResult
 from services.ingestion.auth import ApiKeys
 from services.ingestion.metrics import IngestionMetrics
 from services.ingestion.publisher import KafkaPublisher
-from services.ingestion.ratelimit import RateLimiter
+from services.ingestion.ratelimit import Limiter
 from services.ingestion.settings import IngestionSettings
 from shared.enums import Sport
 from shared.topics import Topics
@@ -67,7 +68,7 @@ class AppContext:
 
     settings: IngestionSettings
     keys: ApiKeys
-    limiter: RateLimiter
+    limiter: Limiter
     metrics: IngestionMetrics
     publisher: KafkaPublisher
     adapters: Adapters
@@ -77,6 +78,7 @@ class AppContext:
     # Set on SIGTERM: new requests get 503 while in-flight ones finish.
     closing: bool = False
     in_flight: int = 0
+    gauges: asyncio.Task[None] | None = None  # keeps the in-flight gauge current
 
     def __post_init__(self) -> None:
         self.feed_topics = {sport: self.topics.feed(sport) for sport in Sport}

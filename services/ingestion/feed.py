@@ -28,8 +28,8 @@ from services.ingestion.errors import (
     json_response,
 )
 from services.ingestion.excerpt import message_text
-from services.ingestion.metrics import UNKNOWN
-from services.ingestion.publisher import KafkaUnavailable
+from services.ingestion.metrics import UNKNOWN, IngestionMetrics
+from services.ingestion.publisher import Ack, KafkaUnavailable
 from shared.codec import RejectedRecord, encode_message, encode_rejected, message_key, payload_text
 from shared.enums import Sport
 from shared.model import utc_now
@@ -192,12 +192,20 @@ async def _publish(
         acks, error = await ctx.publisher.publish(records)
     except KafkaUnavailable as exc:
         acks, error = [None] * len(records), f"Kafka unavailable: {exc}"
-    accepted: list[dict[str, Any]] = []
-    failed: list[dict[str, Any]] = []
-    counts: dict[tuple[str, bool], int] = {}
+    if None not in acks:  # the usual case: everything acknowledged
+        # The enums are str subclasses: orjson writes them and the labels take them as is.
+        accepted = [
+            {"message_id": m.message_id, "event_id": m.event_id, "kind": m.kind,
+             "topic": topic, "partition": ack[0], "offset": ack[1]}
+            for m, (topic, _, _), ack in zip(messages, records, acks, strict=True)
+            if ack is not None  # (always: narrows the type)
+        ]
+        _count(metrics, provider, fmt, [m.sport for m in messages], None)
+        return json_response({"accepted": accepted, "refused": refused}, 202)
+    accepted, failed = [], []
     for msg, (topic, _, _), ack in zip(messages, records, acks, strict=True):
         item: dict[str, Any] = {
-            "message_id": msg.message_id, "event_id": msg.event_id, "kind": msg.kind.value,
+            "message_id": msg.message_id, "event_id": msg.event_id, "kind": msg.kind,
         }
         if ack is None:
             item["reason"] = "not acknowledged by Kafka; safe to retry"
@@ -206,20 +214,35 @@ async def _publish(
         else:
             item["topic"], item["partition"], item["offset"] = topic, ack[0], ack[1]
             accepted.append(item)
-        tally = (msg.sport.value, ack is not None)
-        counts[tally] = counts.get(tally, 0) + 1
-    for (sport, ok), n in counts.items():
-        metrics.count_received(provider, sport, fmt, n)
-        if ok:
-            metrics.count_accepted(provider, sport, fmt, n)
-        else:
-            metrics.count_refused(provider, sport, fmt, ReasonClass.KAFKA_UNAVAILABLE, n)
+    _count(metrics, provider, fmt, [m.sport for m in messages], acks)
     body: dict[str, Any] = {"accepted": accepted, "refused": refused}
     if failed:
         body["error"] = error or "Kafka did not acknowledge every message"
         body["failed"] = failed
         return json_response(body, 503, retry_after=ctx.settings.retry_after_s)
     return json_response(body, 202)
+
+
+def _count(
+    metrics: IngestionMetrics, provider: str, fmt: str, sports: list[Sport],
+    acks: list[Ack | None] | None,
+) -> None:
+    """Count a request's messages received, and accepted or refused (``acks`` None: all
+    accepted), with one increment per label set."""
+    if acks is None and sports.count(sports[0]) == len(sports):  # one sport, all taken
+        metrics.count_received(provider, sports[0], fmt, len(sports))
+        metrics.count_accepted(provider, sports[0], fmt, len(sports))
+        return
+    counts: dict[tuple[str, bool], int] = {}
+    for sport, ack in zip(sports, acks or [None] * len(sports), strict=True):
+        tally = (sport, acks is None or ack is not None)
+        counts[tally] = counts.get(tally, 0) + 1
+    for (label, ok), n in counts.items():
+        metrics.count_received(provider, label, fmt, n)
+        if ok:
+            metrics.count_accepted(provider, label, fmt, n)
+        else:
+            metrics.count_refused(provider, label, fmt, ReasonClass.KAFKA_UNAVAILABLE, n)
 
 
 async def _refuse(state: _Request, refusal: Refusal) -> dict[str, Any]:

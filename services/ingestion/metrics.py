@@ -7,12 +7,22 @@ the routes. Invariant: ``received = accepted + refused`` summed over all labels.
 
 Labelled children are cached: ``Counter.labels()`` takes a lock and builds a tuple on
 every call, which shows in profiles at tens of thousands of requests per second.
+
+Several worker processes on one port (``SPORTSFEED_INGESTION_WORKERS``) share their
+metrics through prometheus_client's multiprocess mode: the supervisor sets
+``PROMETHEUS_MULTIPROC_DIR`` to a directory of the run before a worker starts, every
+value then lives in a memory-mapped file there, and :meth:`IngestionMetrics.render` of
+any worker sums the files of all of them: one scrape shows the whole service.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from services.ingestion.errors import ReasonClass
 
@@ -25,8 +35,13 @@ _LATENCY_BUCKETS = (
 class IngestionMetrics:
     """The service's metrics and cached shortcuts to increment them."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, registry: CollectorRegistry | None = None, multiprocess_dir: Path | None = None,
+    ) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
+        # Set when the worker runs in a group: prometheus_client then keeps every value in
+        # that directory (it read PROMETHEUS_MULTIPROC_DIR when it was imported).
+        self.multiprocess_dir = multiprocess_dir
         labels = ("provider", "sport", "format")
         prefix = "sportsfeed_ingestion"
         self.received = Counter(
@@ -57,10 +72,12 @@ class IngestionMetrics:
         )
         self.in_flight = Gauge(
             f"{prefix}_requests_in_flight", "Requests being handled", registry=self.registry,
+            multiprocess_mode="livesum",
         )
         self.kafka_ready = Gauge(
-            f"{prefix}_kafka_ready", "1 when the producer is connected with fresh metadata",
-            registry=self.registry,
+            f"{prefix}_kafka_ready",
+            "1 when the producer (of every worker) is connected with fresh metadata",
+            registry=self.registry, multiprocess_mode="livemin",
         )
         self._children: dict[tuple[object, ...], MetricWrapperBase] = {}
 
@@ -100,5 +117,15 @@ class IngestionMetrics:
         child.observe(seconds)  # type: ignore[attr-defined]
 
     def render(self) -> bytes:
-        """The Prometheus text exposition of this registry."""
-        return generate_latest(self.registry)
+        """The Prometheus text exposition: this registry, or in a group every worker's sum."""
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        summed = CollectorRegistry()
+        MultiProcessCollector(summed, path=str(self.multiprocess_dir))  # type: ignore[no-untyped-call]
+        return generate_latest(summed)
+
+    @classmethod
+    def for_process(cls) -> IngestionMetrics:
+        """Metrics for this process: shared with the group when the supervisor said so."""
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        return cls(multiprocess_dir=Path(directory) if directory else None)

@@ -4,6 +4,11 @@ A request is admitted when its provider's bucket holds at least ``min(cost, burs
 tokens; it then pays its full cost. The bucket may go below zero, so a batch larger
 than the burst is admitted only from a full bucket and its debt is repaid by waiting:
 no batch size is refused forever, and the long-run rate still holds.
+
+The arithmetic is :func:`refill` and :func:`charge`, pure functions of a bucket's
+state; :class:`TokenBucket` keeps that state in one process, and
+:class:`services.ingestion.sharedlimit.SharedBuckets` keeps it in memory shared by the
+worker processes of one run, so a provider's limit holds whatever the worker count.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from services.ingestion.errors import ConfigError
 from services.ingestion.settings import IngestionSettings
@@ -23,6 +29,30 @@ class RateSpec:
 
     rate: float
     burst: int
+
+
+def refill(tokens: float, stamp: float, now: float, rate: float, burst: float) -> tuple[float, float]:
+    """A bucket's tokens and stamp at ``now``: refilled at ``rate``, never above ``burst``."""
+    elapsed = now - stamp
+    if elapsed > 0:
+        return min(burst, tokens + elapsed * rate), now
+    return tokens, stamp
+
+
+def wait_for_one(tokens: float, rate: float) -> float:
+    """Seconds until one token is available (0.0 when one is now)."""
+    return 0.0 if tokens >= 1 else (1 - tokens) / rate
+
+
+def charge(tokens: float, cost: int, rate: float, burst: float) -> tuple[float, float]:
+    """``(tokens after, 0.0)`` when ``cost`` is admitted, else ``(tokens, seconds to wait)``.
+
+    Admitted when ``min(cost, burst)`` tokens are there; then the full cost is paid.
+    """
+    need = min(float(cost), burst)
+    if tokens >= need:
+        return tokens - cost, 0.0
+    return tokens, (need - tokens) / rate
 
 
 class TokenBucket:
@@ -37,27 +67,25 @@ class TokenBucket:
         self._tokens = self.burst
         self._stamp = clock()
 
-    def _refill(self) -> float:
-        now = self._clock()
-        elapsed = now - self._stamp
-        if elapsed > 0:
-            self._tokens = min(self.burst, self._tokens + elapsed * self.rate)
-            self._stamp = now
-        return self._tokens
-
     def peek(self) -> float:
         """Seconds until one token is available (0.0 when one is now)."""
-        tokens = self._refill()
-        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+        self._tokens, self._stamp = refill(
+            self._tokens, self._stamp, self._clock(), self.rate, self.burst)
+        return wait_for_one(self._tokens, self.rate)
 
     def take(self, cost: int) -> float:
         """Pay ``cost`` tokens and return 0.0, or return the seconds to wait (nothing paid)."""
-        tokens = self._refill()
-        need = min(float(cost), self.burst)
-        if tokens >= need:
-            self._tokens = tokens - cost
-            return 0.0
-        return (need - tokens) / self.rate
+        tokens, self._stamp = refill(
+            self._tokens, self._stamp, self._clock(), self.rate, self.burst)
+        self._tokens, wait = charge(tokens, cost, self.rate, self.burst)
+        return wait
+
+
+class Limiter(Protocol):
+    """What the service asks of a rate limiter (in one process or shared by several)."""
+
+    def peek(self, provider: str) -> float: ...
+    def take(self, provider: str, cost: int) -> float: ...
 
 
 def parse_rate_limits(text: str) -> dict[str, RateSpec]:

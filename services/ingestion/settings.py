@@ -7,9 +7,10 @@ service refuses to start, see :func:`services.ingestion.auth.load_api_keys`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import KafkaSettings
@@ -20,7 +21,9 @@ MIB = 1024 * 1024
 class IngestionSettings(BaseSettings):
     """Everything the ingestion service can be told, from the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="SPORTSFEED_INGESTION_", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="SPORTSFEED_INGESTION_", frozen=True, populate_by_name=True
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=4000, ge=0, le=65535)
@@ -54,4 +57,22 @@ class IngestionSettings(BaseSettings):
     # Rejected records waiting for Kafka at once; beyond this they are dropped and counted.
     max_pending_rejections: int = Field(default=10_000, ge=1)
 
+    # Worker processes serving the port together (SO_REUSEPORT); 0: one per core.
+    workers: int = Field(default=0, ge=0, le=64)
+    # Where a group of workers keeps its run directory (metrics, shared rate limits).
+    data_dir: Path = Field(
+        default=Path(".data"),
+        validation_alias=AliasChoices("SPORTSFEED_INGESTION_DATA_DIR", "SPORTSFEED_DATA_DIR"),
+    )
+
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+
+    @property
+    def worker_count(self) -> int:
+        """How many worker processes to run: ``workers``, or the cores when it is 0."""
+        return self.workers or (os.cpu_count() or 1)
+
+    @property
+    def run_dir(self) -> Path:
+        """The run directory of a group of workers on this port, cleaned at each start."""
+        return self.data_dir / "run" / f"ingestion-{self.port}"

@@ -133,8 +133,8 @@ class SportRules:
 
     def check_market(self, market: Market) -> list[str]:
         """Market key plus outcomes: an open market lists exactly its type's outcomes."""
-        return list(self._market_errors(
-            market.market_key, tuple(o.id for o in market.outcomes),
+        return list(self.market_errors(
+            market.market_key, tuple([o.id for o in market.outcomes]),
             market.status in OPEN_MARKET_STATUSES,
         ))
 
@@ -142,7 +142,8 @@ class SportRules:
     # same outcomes: the answer depends only on these three values, so it is cached (and
     # bounded, since keys come from providers).
     @functools.lru_cache(maxsize=65536)  # noqa: B019 - one instance per sport, process-long
-    def _market_errors(self, key: str, outcome_ids: tuple[str, ...], is_open: bool) -> tuple[str, ...]:
+    def market_errors(self, key: str, outcome_ids: tuple[str, ...], is_open: bool) -> tuple[str, ...]:
+        """:meth:`check_market` of a market given by its key, outcome ids and openness."""
         errors = self.check_market_key(key)
         spec = self.markets.get(key.split("|", 1)[0])
         if errors or spec is None:

@@ -7,12 +7,9 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager, suppress
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -21,53 +18,15 @@ from shared.enums import Sport
 from shared.settings import KafkaSettings
 from shared.topics import Topics
 from tests.support.ingestion import consume, odds_doc
+from tests.support.ingestion_process import REPO, free_port, service, wait_ready
 
 pytestmark = pytest.mark.integration
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def service(kafka: KafkaSettings, key: str, port: int, **env: str) -> Iterator[subprocess.Popen[bytes]]:
-    """The service as a subprocess; killed if a test leaves it running."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "services.ingestion"], cwd=REPO,
-        env={**os.environ, "SPORTSFEED_INGESTION_PORT": str(port),
-             "SPORTSFEED_INGESTION_API_KEYS": f"itest:{key}",
-             "SPORTSFEED_KAFKA_BOOTSTRAP": kafka.bootstrap,
-             "SPORTSFEED_KAFKA_TOPIC_PREFIX": kafka.topic_prefix, **env},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-
-
-async def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(300):
-            assert proc.poll() is None, (proc.stdout.read() if proc.stdout else b"").decode()
-            with suppress(aiohttp.ClientError):
-                async with session.get(f"{url}/readyz") as response:
-                    if response.status == 200:
-                        return
-            await asyncio.sleep(0.1)
-    raise AssertionError("service never became ready")
 
 
 async def test_sigterm_finishes_the_in_flight_request_flushes_and_exits_0(
     kafka_settings: KafkaSettings,
 ) -> None:
-    key, port = secrets.token_urlsafe(24), _free_port()
+    key, port = secrets.token_urlsafe(24), free_port()
     url = f"http://127.0.0.1:{port}"
     payload = json.dumps({"messages": [odds_doc(f"s-{i}", f"ev-{i}") for i in range(200)]})
     half = len(payload) // 2
@@ -81,7 +40,7 @@ async def test_sigterm_finishes_the_in_flight_request_flushes_and_exits_0(
         yield payload[half:].encode()
 
     with service(kafka_settings, key, port) as proc:
-        await _wait_ready(url, proc)
+        await wait_ready(url, proc)
         async with aiohttp.ClientSession() as session:
             in_flight = asyncio.create_task(session.post(
                 f"{url}/v1/feed/json", data=slow_body(),
@@ -109,11 +68,11 @@ async def test_sigterm_finishes_the_in_flight_request_flushes_and_exits_0(
 async def test_new_requests_during_shutdown_are_refused_not_accepted(
     kafka_settings: KafkaSettings,
 ) -> None:
-    key, port = secrets.token_urlsafe(24), _free_port()
+    key, port = secrets.token_urlsafe(24), free_port()
     url = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     with service(kafka_settings, key, port) as proc:
-        await _wait_ready(url, proc)
+        await wait_ready(url, proc)
         proc.send_signal(signal.SIGTERM)
         code = await asyncio.to_thread(proc.wait, 30)
         async with aiohttp.ClientSession() as session:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import OutOfOrderSequenceNumber
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.structs import TopicPartition
 
 from services.ingestion.metrics import IngestionMetrics
-from services.ingestion.publisher import KafkaPublisher
+from services.ingestion.publisher import CachingPartitioner, DirectSend, KafkaPublisher
 from tests.support.ingestion_client import make_settings
 from tests.support.ingestion_fakes import FakeMeta, FakeProducer
 
@@ -78,3 +81,53 @@ async def test_an_ordinary_refusal_keeps_the_producer() -> None:
         assert len(made) == 1
     finally:
         await publisher.stop()
+
+
+class _Cluster:
+    def partitions_for_topic(self, topic: str) -> set[int] | None:
+        return {0, 1, 2, 3, 4, 5} if topic == "known" else None
+
+
+class _Accumulator:
+    def __init__(self) -> None:
+        self.added: list[tuple[TopicPartition, bytes, bytes, float]] = []
+
+    async def add_message(self, tp: TopicPartition, key: bytes, value: bytes,
+                          timeout: float) -> asyncio.Future[None]:  # noqa: ASYNC109
+        self.added.append((tp, key, value, timeout))
+        return asyncio.get_running_loop().create_future()
+
+
+class _Producer:
+    """The private parts of AIOKafkaProducer that DirectSend uses, and send() for the rest."""
+
+    def __init__(self) -> None:
+        self._message_accumulator = _Accumulator()
+        self._request_timeout_ms = 10_000
+        self._max_request_size = 1000
+        self.client = type("Client", (), {"cluster": _Cluster()})()
+        self.sent: list[str] = []
+
+    async def send(self, topic: str, value: bytes, key: bytes) -> asyncio.Future[None]:
+        self.sent.append(topic)
+        return asyncio.get_running_loop().create_future()
+
+
+async def test_a_real_producer_has_what_direct_send_uses() -> None:
+    producer = AIOKafkaProducer(bootstrap_servers="127.0.0.1:1")  # never started
+    assert DirectSend.supports(producer)
+
+
+async def test_direct_send_picks_kafkas_partition_and_falls_back_for_the_unusual() -> None:
+    producer = _Producer()
+    send = DirectSend(producer, CachingPartitioner())
+    keys = [b"ev-1", b"ev-2", b"sr:match:77", b"x" * 40]
+    for key in keys:
+        await send("known", b"v", key)
+    chosen = [tp.partition for tp, *_ in producer._message_accumulator.added]
+    expected = [DefaultPartitioner()(k, [0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5]) for k in keys]
+    assert chosen == expected
+    assert producer._message_accumulator.added[0][3] == 10.0
+    await send("unknown", b"v", b"k")  # not in the metadata yet: the producer's own send
+    await send("known", b"v" * 2000, b"k")  # too large: send() raises the size error
+    assert producer.sent == ["unknown", "known"]

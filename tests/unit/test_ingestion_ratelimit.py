@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from services.ingestion.errors import ConfigError
 from services.ingestion.ratelimit import RateLimiter, RateSpec, TokenBucket, parse_rate_limits
 from services.ingestion.settings import IngestionSettings
+from services.ingestion.sharedlimit import SharedBuckets
 
 
 class Clock:
@@ -79,3 +82,28 @@ def test_overrides_are_read_from_settings() -> None:
 def test_invalid_overrides_are_config_errors(text: str) -> None:
     with pytest.raises(ConfigError):
         parse_rate_limits(text)
+
+
+def test_shared_buckets_behave_as_one_bucket_for_every_process_that_maps_them(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    path = SharedBuckets.create(tmp_path / "ratelimit.bin", ["acme", "beta"])
+    overrides = {"beta": RateSpec(1, 1)}
+    one = SharedBuckets(path, ["beta", "acme"], RateSpec(10, 100), overrides, clock)
+    two = SharedBuckets(path, ["acme", "beta"], RateSpec(10, 100), overrides, clock)
+    assert one.take("acme", 60) == 0.0  # a never-used slot starts full
+    assert two.take("acme", 40) == 0.0  # the same bucket, seen from another mapping
+    assert one.take("acme", 1) == pytest.approx(0.1)
+    assert two.peek("acme") == pytest.approx(0.1)
+    clock.now += 2.0
+    assert two.take("acme", 20) == 0.0
+    assert one.take("acme", 1) > 0
+    assert one.take("beta", 1) == 0.0  # its own bucket, with its override
+    assert two.take("beta", 1) == pytest.approx(1.0)
+    clock.now += 1000
+    assert one.take("acme", 150) == 0.0  # larger than the burst: from a full bucket
+    assert two.peek("acme") == pytest.approx(5.1)  # 50 tokens of debt plus one at 10/s
+    assert one.take("unconfigured", 100) == 0.0  # no slot: a bucket of its own
+    one.close()
+    two.close()

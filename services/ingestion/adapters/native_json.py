@@ -18,9 +18,10 @@ from typing import Any
 
 from services.ingestion.adapters.base import AdapterError, ParseResult, Refusal
 from services.ingestion.adapters.envelope import build_message, join, readable_ids
+from services.ingestion.adapters.json_fast import MAX_BATCH, parse_json_fast
 from shared.model import FeedMessage
 
-MAX_BATCH = 1000
+__all__ = ["MAX_BATCH", "json_type", "parse_json", "parse_json_full"]
 
 
 class _NonFinite:
@@ -174,7 +175,18 @@ def parse_json(raw: bytes, *, provider: str, received_at: datetime) -> ParseResu
     Raises :class:`AdapterError` when the payload as a whole cannot be read: not UTF-8,
     malformed JSON, a top level that is not a message, an array or ``{"messages": [...]}``,
     an empty batch or one over :data:`MAX_BATCH` messages.
+
+    A well-formed payload takes the fast path (:mod:`.json_fast`: pydantic-core straight
+    from the bytes); anything it cannot vouch for is read here, where every refusal is made.
     """
+    fast = parse_json_fast(raw, provider=provider, received_at=received_at)
+    if fast is not None:
+        return fast
+    return parse_json_full(raw, provider=provider, received_at=received_at)
+
+
+def parse_json_full(raw: bytes, *, provider: str, received_at: datetime) -> ParseResult:
+    """The full path of :func:`parse_json`: the standard library's reader, refusals per field."""
     value, non_finite = _decode(raw)
     items, batch = _items(value)
     result = ParseResult()
