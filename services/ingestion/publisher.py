@@ -27,8 +27,11 @@ from aiokafka.structs import TopicPartition
 from services.ingestion.metrics import IngestionMetrics
 from services.ingestion.settings import IngestionSettings
 from shared.producer import needs_new_producer
+from shared.retry import Backoff
 
 log = logging.getLogger(__name__)
+# Reconnecting to Kafka: the shared backoff (shared/retry.py), 0.2 s doubling to 5 s.
+RECONNECT_INITIAL_S, RECONNECT_MAX_S = 0.2, 5.0
 
 
 # Where Kafka stored one record: (partition, offset). A plain tuple: a NamedTuple's
@@ -209,7 +212,7 @@ class KafkaPublisher:
             await producer.stop()
 
     async def _run(self) -> None:
-        backoff = 0.2
+        backoff = Backoff(RECONNECT_INITIAL_S, RECONNECT_MAX_S)
         while not self._stopping:
             producer = self._factory()
             try:
@@ -218,17 +221,17 @@ class KafkaPublisher:
                     await producer.partitions_for(topic)
             except Exception as exc:  # any failure means: retry later
                 self._state.last_error = f"connect failed: {exc!r}"
-                log.warning("Kafka not reachable (%s); retrying in %.1fs", exc, backoff)
+                wait = backoff.next()
+                log.warning("Kafka not reachable (%s); retrying in %.1fs", exc, wait)
                 with contextlib.suppress(Exception):
                     await producer.stop()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                await asyncio.sleep(wait)
                 continue
             self._state.producer = producer
             self._state.direct = (DirectSend(producer, CachingPartitioner())
                                   if DirectSend.supports(producer) else None)
             self._mark_refreshed()
-            backoff = 0.2
+            backoff.reset()
             log.info("Kafka producer connected to %s", self._settings.kafka.bootstrap)
             await self._refresh_forever(producer)
             # A fatal send error asked for a new producer: close this one and reconnect.
