@@ -16,6 +16,8 @@ from types import TracebackType
 
 from aiohttp import web
 
+from services.distribution.access import Access, AccessCollector
+from services.distribution.keys import KeyConfigError
 from services.distribution.metrics import DistributionMetrics
 from services.distribution.rest.app import create_app
 from services.distribution.rest.context import DetailCache, RestContext
@@ -40,6 +42,9 @@ class DistributionService:
     ) -> None:
         self.settings = settings
         self.metrics = metrics or DistributionMetrics()
+        # Keys are read here: a configuration error stops the service before it listens.
+        self.access = Access(settings)
+        self.metrics.registry.register(AccessCollector(self.access))
         self._stack = AsyncExitStack()
         self._runner: web.AppRunner | None = None
         self._heartbeats: asyncio.Task[None] | None = None
@@ -74,13 +79,13 @@ class DistributionService:
         self.fanout = Fanout(s, hub)
         self.metrics.hub, self.metrics.fanout = hub, self.fanout
         await self.fanout.start()
-        self.ws = WebSocketServer(s, hub)
+        self.ws = WebSocketServer(s, hub, self.access)
         await self.ws.start()
         self._ctx = RestContext(
             settings=s, queries=Queries(pool), source=source, metrics=self.metrics, pool=pool,
             cache=cache, fanout=self.fanout, details=details, history=HistoryQueries(pool),
         )
-        app = create_app(self._ctx, ws_port=self.ws.port if s.ws_port == 0 else s.ws_port)
+        app = create_app(self._ctx, self.access, ws_port=self.ws.port if s.ws_port == 0 else s.ws_port)
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=s.shutdown_grace_s
         )
@@ -90,6 +95,17 @@ class DistributionService:
         self._heartbeats = asyncio.get_running_loop().create_task(hub.run_heartbeats())
         log.info("distribution: REST http://%s:%d, WebSocket ws://%s:%d, group %s",
                  s.host, self.rest_port, s.host, self.ws_port, s.consumer_group)
+        self.access.log_start()
+
+    def reload_keys(self) -> bool:
+        """Read the consumer keys again (SIGHUP): revoked keys are refused from their next
+        request and their sockets closed. On an error the keys in force stay."""
+        try:
+            self.access.reload()
+        except KeyConfigError as exc:
+            log.error("consumer keys not reloaded, the keys in force stay: %s", exc)
+            return False
+        return True
 
     @property
     def rest_port(self) -> int:

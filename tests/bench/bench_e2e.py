@@ -48,6 +48,7 @@ from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from shared.topics import Topics, delete_topics
 from tests.bench.bench_memory import ProcessSampler, cpu_seconds, machine_busy_seconds, stack_pids
 from tests.bench.report import REPO, bench_dir, table, write_report
+from tests.support.consumer_keys import AUTH
 from tests.support.platform import Platform, Proc, Scope
 from tests.support.processors import database
 from tests.support.samples import MAIN_MARKET
@@ -105,7 +106,7 @@ async def _receive(url: str, out: Path, sports: list[str]) -> None:
     arrivals: list[tuple[str, float, float, str]] = []
     counts = {"snapshots": 0, "deltas": 0}
     loop = asyncio.get_running_loop()
-    async with connect(url, max_size=None, open_timeout=20) as ws:
+    async with connect(url, max_size=None, open_timeout=20, additional_headers=AUTH) as ws:
         await ws.send(json.dumps({"type": "subscribe", "sports": sports}))
 
         async def read() -> None:

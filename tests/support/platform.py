@@ -41,6 +41,7 @@ from shared.enums import Sport
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from shared.storage.migrate import apply_migrations
 from shared.topics import create_topics
+from tests.support.consumer_keys import TEST_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
 STACK_SH = REPO / "infra" / "local" / "stack.sh"
@@ -379,7 +380,8 @@ class Platform:
         rest, ws = free_port(), free_port()
         env = {**self.scope.env(), "SPORTSFEED_DISTRIBUTION_REST_PORT": str(rest),
                "SPORTSFEED_DISTRIBUTION_WS_PORT": str(ws),
-               "SPORTSFEED_DISTRIBUTION_LOG_LEVEL": "warning"}
+               "SPORTSFEED_DISTRIBUTION_LOG_LEVEL": "warning",
+               "SPORTSFEED_DISTRIBUTION_API_KEYS": TEST_KEYS}
         return self._add(Proc("distribution", ["services.distribution"], env,
                               self.logs / "distribution.log", rest, ws_port=ws))
 

@@ -25,6 +25,7 @@ from feedgen.ledger import audit_run
 from feedgen.record import SendRecord, read_meta, read_records
 from shared.enums import Sport
 from shared.settings import MySQLSettings
+from tests.support.consumer_keys import AUTH
 from tests.support.platform import PROVIDER, REPO, Platform, Proc, Scope
 from tests.support.processors import database
 
@@ -231,7 +232,8 @@ class WsFollower:
 
         while True:
             try:
-                async with connect(self.url, max_size=None, open_timeout=10) as ws:
+                async with connect(self.url, max_size=None, open_timeout=10,
+                                   additional_headers=AUTH) as ws:
                     self.counts["connects"] += 1
                     request: dict[str, Any] = {"type": "subscribe", "sports": self.sports}
                     if self.versions:
