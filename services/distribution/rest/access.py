@@ -98,6 +98,7 @@ def guard(access: Access, surface: str | None, handler: Handler) -> Handler:
     if not access.enabled:
         async def open_(request: web.Request) -> web.StreamResponse:
             _CURRENT.set(OPEN_KEY)
+            access.count_request(OPEN_KEY.name, surface or "key")
             return await handler(request)
         return open_
 
@@ -130,6 +131,11 @@ def scoped_sports(request: web.Request, asked: list[Sport], parameter: str = "sp
     if outside:
         raise _outside(request, outside, parameter)
     return asked or [s for s in Sport if s in key.sports]
+
+
+def count_refusal(request: web.Request, reason: Refusal) -> None:
+    """Count a refusal a handler made itself (a batch's ``forbidden`` items)."""
+    request.app[ACCESS].refuse(key_of(request).name, reason)
 
 
 def require_sport(request: web.Request, sport: Sport | str) -> None:

@@ -18,7 +18,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from services.distribution.rest.access import key_of, require_sport
+from services.distribution.access import Refusal
+from services.distribution.rest.access import count_refusal, key_of, require_sport
 from services.distribution.rest.context import RestContext
 from services.distribution.rest.handlers import json_response
 from services.distribution.rest.params import ParamError, check_id
@@ -122,4 +123,6 @@ async def predictions_batch(request: web.Request) -> web.Response:
         else:
             answers.append({"event_id": event_id, "prediction": None,
                             "status": "no_model" if sport is not None else "unknown_event"})
+    if any(a["status"] == "forbidden" for a in answers):
+        count_refusal(request, Refusal.SPORT)
     return json_response({"predictions": answers})
