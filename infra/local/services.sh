@@ -14,6 +14,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 source "$HERE/common.sh"
 PY="$REPO_ROOT/.venv/bin/python"
 SERVICES_ENV="$DATA_DIR/services.env"
+CONSUMER_KEYS="$DATA_DIR/consumer-keys"
 
 # name | port | ready path | module (file that must exist) | arguments
 # Ingestion runs SPORTSFEED_INGESTION_WORKERS processes on :4000 (default: one per core)
@@ -40,9 +41,29 @@ ensure_services_env() {
     "$key" "$key" >"$SERVICES_ENV")
 }
 
+# ensure_consumer_key: the consumer key of the trading page and of anyone reading the
+# local feed (every scope), in a keys file distribution re-reads on SIGHUP, made once per
+# checkout; services.env points distribution at the file (appended to older checkouts').
+ensure_consumer_key() {
+  if [[ ! -s "$CONSUMER_KEYS" ]]; then
+    local key
+    key="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+    (umask 077 && printf '%s\n%s\nlocal %s all\n' \
+      '# SportsFeed consumer keys: name key scopes [limit=value ...] (docs/rest.md).' \
+      '# Edit, then: kill -HUP "$(cat .data/run/distribution.pid)"' "$key" >"$CONSUMER_KEYS")
+  fi
+  grep -q '^SPORTSFEED_DISTRIBUTION_API_KEYS_FILE=' "$SERVICES_ENV" \
+    || printf 'SPORTSFEED_DISTRIBUTION_API_KEYS_FILE=%s\n' "$CONSUMER_KEYS" >>"$SERVICES_ENV"
+}
+
+consumer_key() {  # the key named "local", if the file still has it
+  awk '$1 == "local" { print $2; exit }' "$CONSUMER_KEYS" 2>/dev/null || true
+}
+
 load_env() {
   need_cmd curl curl
   ensure_services_env
+  ensure_consumer_key
   # shellcheck source=infra/local/env.sh
   source "$HERE/env.sh"
   set -a
@@ -147,15 +168,19 @@ main() {
     esac
   done
   if [[ "$cmd" == start ]]; then
+    local key
+    key="$(consumer_key)"
+    key="${key:-<a key of $CONSUMER_KEYS>}"
     cat <<TXT
 SportsFeed is up.
-  trading page   http://127.0.0.1:4002/
-  REST           http://127.0.0.1:4002/v1/events   (OpenAPI: /openapi.json)
-  WebSocket      ws://127.0.0.1:4003/
+  consumer key   $key   (every scope; keys in $CONSUMER_KEYS)
+  trading page   http://127.0.0.1:4002/#key=$key
+  REST           curl -H 'Authorization: Bearer $key' http://127.0.0.1:4002/v1/events   (OpenAPI: /openapi.json)
+  WebSocket      ws://127.0.0.1:4003/   (the key in the first message, or Authorization: Bearer)
   ingestion      http://127.0.0.1:4000/v1/feed/json
   fair prices    http://127.0.0.1:4002/v1/events/<id>/prediction   (pricing: http://127.0.0.1:4105/readyz)
   metrics        http://127.0.0.1:<port>/metrics   (4000, 4002, 4004, 4101-4106; Prometheus: make up)
-  operations     http://127.0.0.1:4002/ops         (the key series, from Prometheus)
+  operations     http://127.0.0.1:4002/ops#key=$key   (the key series, from Prometheus)
   logs           $LOG_DIR/
 TXT
   fi

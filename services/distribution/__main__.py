@@ -1,8 +1,9 @@
 """``python -m services.distribution``: REST :4002, WebSocket :4003 and fan-out until SIGTERM.
 
 SIGTERM (or SIGINT) closes every WebSocket client with 1001 (going away), stops the
-Kafka consumer, stops the REST app, closes the pools and exits 0. A configuration
-error exits 2 with the reason on stderr.
+Kafka consumer, stops the REST app, closes the pools and exits 0. SIGHUP reads the
+consumer keys again. A configuration error (no consumer keys, a bad keys file) exits 2
+with the reason on stderr, never with a key in it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 
 from pydantic import ValidationError
 
+from services.distribution.keys import KeyConfigError
 from services.distribution.service import DistributionService
 from services.distribution.settings import DistributionSettings
 from shared.runtime import install_uvloop, quiet_repeated_logs
@@ -28,11 +30,12 @@ async def serve(settings: DistributionSettings, stop: asyncio.Event | None = Non
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with DistributionService(settings):
+        async with DistributionService(settings) as service:
+            loop.add_signal_handler(signal.SIGHUP, service.reload_keys)
             await stop.wait()
             log.info("shutting down: closing WebSocket clients, stopping the consumer")
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
     log.info("distribution stopped")
 
@@ -42,7 +45,10 @@ def main() -> int:
     try:
         settings = DistributionSettings()
     except ValidationError as exc:
-        print(f"distribution: configuration error: {exc}", file=sys.stderr)
+        # Without the input values: they may hold a secret (a key, a password).
+        for error in exc.errors(include_url=False, include_input=False):
+            where = ".".join(str(p) for p in error["loc"])
+            print(f"distribution: configuration error: {where}: {error['msg']}", file=sys.stderr)
         return 2
     logging.basicConfig(
         level=settings.log_level.upper(),
@@ -52,7 +58,11 @@ def main() -> int:
     logging.getLogger("websockets.server").setLevel(logging.WARNING)
     quiet_repeated_logs()
     install_uvloop()
-    asyncio.run(serve(settings))
+    try:
+        asyncio.run(serve(settings))
+    except KeyConfigError as exc:
+        print(f"distribution: configuration error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -16,6 +16,8 @@ from types import TracebackType
 
 from aiohttp import web
 
+from services.distribution.access import Access, AccessCollector
+from services.distribution.keys import KeyConfigError
 from services.distribution.metrics import DistributionMetrics
 from services.distribution.rest.app import create_app
 from services.distribution.rest.context import DetailCache, RestContext
@@ -41,6 +43,9 @@ class DistributionService:
     ) -> None:
         self.settings = settings
         self.metrics = metrics or DistributionMetrics()
+        # Keys are read here: a configuration error stops the service before it listens.
+        self.access = Access(settings)
+        self.metrics.registry.register(AccessCollector(self.access))
         self._stack = AsyncExitStack()
         self._runner: web.AppRunner | None = None
         self._heartbeats: asyncio.Task[None] | None = None
@@ -75,7 +80,7 @@ class DistributionService:
         self.fanout = Fanout(s, hub)
         self.metrics.hub, self.metrics.fanout = hub, self.fanout
         await self.fanout.start()
-        self.ws = WebSocketServer(s, hub)
+        self.ws = WebSocketServer(s, hub, self.access)
         await self.ws.start()
         prometheus = await self._stack.enter_async_context(PrometheusClient(s.prometheus_url))
         self._ctx = RestContext(
@@ -83,7 +88,7 @@ class DistributionService:
             cache=cache, fanout=self.fanout, details=details, history=HistoryQueries(pool),
             prometheus=prometheus,
         )
-        app = create_app(self._ctx, ws_port=self.ws.port if s.ws_port == 0 else s.ws_port)
+        app = create_app(self._ctx, self.access, ws_port=self.ws.port if s.ws_port == 0 else s.ws_port)
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=s.shutdown_grace_s
         )
@@ -93,6 +98,17 @@ class DistributionService:
         self._heartbeats = asyncio.get_running_loop().create_task(hub.run_heartbeats())
         log.info("distribution: REST http://%s:%d, WebSocket ws://%s:%d, group %s",
                  s.host, self.rest_port, s.host, self.ws_port, s.consumer_group)
+        self.access.log_start()
+
+    def reload_keys(self) -> bool:
+        """Read the consumer keys again (SIGHUP): revoked keys are refused from their next
+        request and their sockets closed. On an error the keys in force stay."""
+        try:
+            self.access.reload()
+        except KeyConfigError as exc:
+            log.error("consumer keys not reloaded, the keys in force stay: %s", exc)
+            return False
+        return True
 
     @property
     def rest_port(self) -> int:

@@ -1,15 +1,18 @@
 """Settings of the distribution service (``SPORTSFEED_DISTRIBUTION_*``), built once in ``__main__``.
 
 The infrastructure pieces read their own prefixes (``SPORTSFEED_KAFKA_*``,
-``SPORTSFEED_MYSQL_*``, ``SPORTSFEED_REDIS_*``). WebSocket tokens are secrets with no
-default: when none are configured the token check is off.
+``SPORTSFEED_MYSQL_*``, ``SPORTSFEED_REDIS_*``). Consumer keys are secrets with no
+default: with none configured the service refuses to start, unless ``AUTH=off`` turns
+the check off explicitly (``services/distribution/keys.py``, ``docs/rest.md``).
 """
 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
@@ -71,7 +74,22 @@ class DistributionSettings(BaseSettings):
     retained_deltas: int = Field(default=256, ge=1, le=100_000)
     retained_events: int = Field(default=20_000, ge=1)
 
-    # Comma-separated tokens; unset: no token check.
+    # Consumer keys (``services/distribution/keys.py``): ``keys`` (the default) checks
+    # every REST and WebSocket request but the operational ones; ``off`` lets anyone read
+    # everything, and the service says so in its log.
+    auth: Literal["keys", "off"] = "keys"
+    api_keys: SecretStr | None = None  # name:key:scopes[:limits],...
+    api_keys_file: Path | None = None  # lines "name key scopes [limit=value ...]", SIGHUP re-reads
+    # Each key's limits unless its entry says otherwise: REST requests per second (a token
+    # bucket of ``rate_limit_burst``), WebSocket connections, and sports and events followed
+    # over all its connections.
+    rate_limit_per_second: float = Field(default=100.0, gt=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
+    ws_max_connections_per_key: int = Field(default=20, ge=0)
+    ws_max_subscriptions_per_key: int = Field(default=10_000, ge=0)
+    # A connection that has not presented a key within this long is closed (4001).
+    ws_auth_timeout_s: float = Field(default=10.0, gt=0)
+    # Replaced by consumer keys: set, the service refuses to start and says what to do.
     ws_tokens: SecretStr | None = None
 
     # REST: largest page of /v1/events and of odds history, most events per prediction batch.
@@ -85,8 +103,12 @@ class DistributionSettings(BaseSettings):
     prometheus_url: str = Field(default="http://127.0.0.1:9090", pattern=r"^https?://[^\s]+$")
     log_level: str = "info"
 
-    def tokens(self) -> frozenset[str]:
-        """The accepted WebSocket tokens (empty: the check is off)."""
-        if self.ws_tokens is None:
-            return frozenset()
-        return frozenset(t.strip() for t in self.ws_tokens.get_secret_value().split(",") if t.strip())
+    @field_validator("ws_tokens")
+    @classmethod
+    def _no_ws_tokens(cls, value: SecretStr | None) -> None:
+        if value is not None:
+            raise ValueError(
+                "SPORTSFEED_DISTRIBUTION_WS_TOKENS was replaced by consumer keys: give each "
+                "client a key of 16+ characters with the ws scope, e.g. "
+                "SPORTSFEED_DISTRIBUTION_API_KEYS=name:<key>:ws, and unset WS_TOKENS "
+                "(clients present the key where they presented the token)")

@@ -4,16 +4,13 @@ Keys come from ``SPORTSFEED_INGESTION_API_KEYS`` (``provider:key,provider2:key2`
 the file ``SPORTSFEED_INGESTION_API_KEYS_FILE`` (lines ``provider key``). Either form may
 restrict a key to some formats: ``provider:key:json|uof`` or ``provider key json,uof``.
 
-A presented key is compared with *every* configured key, each through
-``hmac.compare_digest`` on SHA-256 digests (equal lengths, so not even the key's length
-leaks), and the loop never exits early: the time taken says nothing about which
-provider, if any, the key belongs to.
+A presented key is compared with *every* configured key in constant time
+(:func:`shared.keys.find_key`, which distribution's consumer keys use too): the time
+taken says nothing about which provider, if any, the key belongs to.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,12 +19,19 @@ from pathlib import Path
 
 from services.ingestion.errors import ConfigError
 from services.ingestion.settings import IngestionSettings
+from shared.keys import (
+    KEY_CHARACTERS,
+    MIN_KEY_LENGTH,
+    BearerProblem,
+    bearer_token,
+    digest,
+    find_key,
+    is_valid_key,
+    key_file_lines,
+)
 
 FORMATS = frozenset({"json", "xml", "uof"})
 _PROVIDER_RE = re.compile(r"^[a-z0-9_\-]{1,32}$")
-# RFC 6750 b64token: what a bearer token may be made of.
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
-MIN_KEY_LENGTH = 16
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,6 @@ class AuthFailure(Enum):
         return 401 if self in (AuthFailure.MISSING, AuthFailure.MALFORMED) else 403
 
 
-def _digest(key: str) -> bytes:
-    return hashlib.sha256(key.encode()).digest()
-
-
 def _parse_formats(text: str, *, where: str) -> frozenset[str]:
     if not text:
         return FORMATS
@@ -70,12 +70,12 @@ def _parse_formats(text: str, *, where: str) -> frozenset[str]:
 def _make_key(provider: str, key: str, formats: str, *, where: str) -> ApiKey:
     if not _PROVIDER_RE.match(provider):
         raise ConfigError(f"{where}: provider name {provider!r} must match [a-z0-9_-]{{1,32}}")
-    if len(key) < MIN_KEY_LENGTH or not _TOKEN_RE.match(key):
+    if not is_valid_key(key):
         raise ConfigError(
             f"{where}: the key of provider {provider!r} must be at least {MIN_KEY_LENGTH} "
-            "characters of A-Z a-z 0-9 - . _ ~ + /"
+            f"characters of {KEY_CHARACTERS}"
         )
-    return ApiKey(provider, _digest(key), _parse_formats(formats, where=where))
+    return ApiKey(provider, digest(key), _parse_formats(formats, where=where))
 
 
 def parse_inline_keys(text: str) -> list[ApiKey]:
@@ -99,11 +99,7 @@ def parse_keys_file(path: Path) -> list[ApiKey]:
     except OSError as exc:
         raise ConfigError(f"API keys file {path}: {exc.strerror or exc}") from exc
     keys = []
-    for n, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        parts = line.split()
+    for n, parts in key_file_lines(text):
         if len(parts) not in (2, 3):
             raise ConfigError(f"{path}:{n}: expected 'provider key [formats]'")
         formats = parts[2] if len(parts) == 3 else ""
@@ -144,21 +140,14 @@ class ApiKeys:
 
     def lookup(self, token: str) -> ApiKey | None:
         """The key matching ``token``, compared in constant time against all keys."""
-        presented = _digest(token)
-        found: ApiKey | None = None
-        for key in self._keys:
-            # No early exit: every key is compared whatever matched before.
-            if hmac.compare_digest(presented, key.digest):
-                found = key
-        return found
+        return find_key(token, self._keys, lambda key: key.digest)
 
     def authenticate(self, header: str | None, fmt: str) -> str | AuthFailure:
         """The provider for an ``Authorization: Bearer <key>`` header, or why not."""
-        if not header:
+        token = bearer_token(header)
+        if token is BearerProblem.MISSING:
             return AuthFailure.MISSING
-        scheme, _, token = header.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token or not _TOKEN_RE.match(token):
+        if token is BearerProblem.MALFORMED:
             return AuthFailure.MALFORMED
         key = self.lookup(token)
         if key is None:

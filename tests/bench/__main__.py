@@ -2,7 +2,8 @@
 
 Each benchmark runs as its own subprocess (its own process group, killed whole if it
 overruns its time limit), in sequence: ``bench_ingestion``, ``bench_processors``,
-``bench_distribution``, ``bench_e2e``, ``bench_pricing`` (in-process, no stack). Each
+``bench_distribution``, ``bench_access`` (one key's flood beside another key),
+``bench_e2e``, ``bench_pricing`` (in-process, no stack). Each
 writes ``.data/bench/<name>.{json,md}``; this collects them into ``.data/bench/report.md``
 and ``.data/bench/report.json``: when and on what the run was made (cores, memory, load
 average before and after, git commit, the command), a summary table where every figure
@@ -50,6 +51,10 @@ BENCHES = (
           ("--messages", "10000", "--events", "200", "--seconds", "5"), 900),
     Bench("distribution", "tests.bench.bench_distribution", (),
           ("--subscribers", "200", "--rates", "50", "--seconds", "3", "--events", "200"), 600),
+    # One consumer key floods REST and storms the WebSocket while another key's latency is
+    # timed, beside an anchor of the same key alone measured just before.
+    Bench("access", "tests.bench.bench_access", (), ("--seconds", "3", "--events", "200",
+                                                     "--hold", "100"), 600),
     # The platform as make up runs it (four processors, the load spread over the sports),
     # then the same load on one sport's single worker.
     Bench("e2e", "tests.bench.bench_e2e", (), ("--seconds", "5", "--reference-rate", "0"), 400),
@@ -200,6 +205,9 @@ def summary_rows(runs: dict[str, dict[str, Any]]) -> list[tuple[str, ...]]:
             rows.append(("REST", f"GET /v1/events/{{id}}, {cache}",
                          f"{rest['rps']:,} req/s, p99 {rest['p99_ms']} ms",
                          "≥ 10,000 req/s, p99 < 20 ms", _met(ok)))
+    r = runs.get("access", {}).get("results")
+    if r:
+        rows += access_rows(r)
     r = runs.get("pricing", {}).get("results")
     if r:
         for sport, u in r["updates"].items():
@@ -227,6 +235,24 @@ def summary_rows(runs: dict[str, dict[str, Any]]) -> list[tuple[str, ...]]:
             shared = " (shared stack)" if p["shared"] else ""
             rows.append(("memory", f"{name}{shared} RSS peak / VmHWM",
                          f"{p['rss_peak_mib']} / {p['hwm_mib']} MiB", budget, met))
+    return rows
+
+
+def access_rows(r: dict[str, Any]) -> list[tuple[str, ...]]:
+    """The victim key's p99 beside each flood against its anchor alone: unchanged means
+    within half again the anchor plus 5 ms (the drift of two runs alone on this machine)."""
+    rows: list[tuple[str, ...]] = []
+    for surface, name, what in (("rest", "flood", "REST flood over its rate (paced)"),
+                                ("rest", "flood_all_out", "REST flood over its rate (all out)"),
+                                ("rest", "greedy", "REST flood with no limit (counterfactual)"),
+                                ("ws", "flood", "WebSocket storm over its connection limit"),
+                                ("ws", "greedy", "WebSocket storm with no limit (counterfactual)")):
+        pair = r[surface][name]
+        alone, beside = pair["anchor"]["victim"]["p99_ms"], pair["loaded"]["victim"]["p99_ms"]
+        goal = name != "greedy"
+        rows.append(("access", f"other key's p99 beside a {what}", f"{alone} → {beside} ms",
+                     "unchanged" if goal else "-",
+                     _met(beside <= alone * 1.5 + 5) if goal else "-"))
     return rows
 
 

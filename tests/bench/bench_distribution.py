@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import functools
 import json
 import os
 import re
@@ -32,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -42,16 +42,17 @@ from typing import Any
 from shared.enums import EventStatus, MessageKind, Sport
 from shared.live import EventDelta, EventSnapshot, FixtureState, MarketState, OutcomeState
 from shared.model import Competition, Competitor
-from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
-from shared.topics import Topics, create_topics, delete_topics
+from shared.settings import KafkaSettings
+from shared.topics import Topics
 from tests.bench.report import REPO, bench_dir, table, write_report
 from tests.support.distribution import (
+    TEST_KEY,
     free_port,
     service_env,
     start_process,
     stop_process,
 )
-from tests.support.stack import local_endpoints
+from tests.support.stack import fresh_local_stack
 
 LATENCY_SAMPLE = 4
 GOALS = {"rest_rps": 10_000, "rest_p99_ms": 20.0, "ws_deliveries_per_s": 100_000,
@@ -94,12 +95,14 @@ def bench_delta(event: int, version: int) -> EventDelta:
 # --- the WebSocket load generator (runs as its own process) ---------------------------------
 
 
-class _Client(asyncio.Protocol):
-    """A minimal WebSocket client: handshake, one subscribe, counts what arrives."""
+class RawClient(asyncio.Protocol):
+    """A minimal WebSocket client: handshake (with ``key``), one subscribe, counts what
+    arrives (and, in ``stats["close_codes"]``, the server's close codes)."""
 
-    def __init__(self, stats: dict[str, Any], subscribe: bytes) -> None:
+    def __init__(self, stats: dict[str, Any], subscribe: bytes, key: str = TEST_KEY) -> None:
         self.stats = stats
         self.subscribe = subscribe
+        self.key = key
         self.buffer = bytearray()
         self.upgraded = False
         self.transport: asyncio.Transport | None = None
@@ -110,6 +113,7 @@ class _Client(asyncio.Protocol):
         key = base64.b64encode(secrets.token_bytes(16)).decode()
         transport.write(  # type: ignore[attr-defined]
             f"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Authorization: Bearer {self.key}\r\n"
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
 
     def send_text(self, payload: bytes) -> None:
@@ -153,6 +157,11 @@ class _Client(asyncio.Protocol):
                 break
             start = pos + head
             pos = start + length
+            if opcode == 8:  # the server closes: answer by closing the socket
+                code = int.from_bytes(buf[start : start + 2], "big") if length >= 2 else 1005
+                stats.setdefault("close_codes", []).append(code)
+                assert self.transport is not None
+                self.transport.close()
             if opcode != 1:
                 continue  # pings are answered by nobody: the bench disables them
             if buf.startswith(b'{"type":"delta"', start):
@@ -168,6 +177,8 @@ class _Client(asyncio.Protocol):
                 stats["last"] = now
                 if buf.find(b'"conflated"', start, pos) >= 0:
                     stats["conflated"] += 1
+            elif buf.startswith(b'{"type":"error"', start):
+                stats["errors"] = stats.get("errors", 0) + 1
             elif buf.startswith(b'{"type":"snapshot"', start):
                 stats["snapshots"] += 1
                 if stats["snapshots"] >= stats["expect_snapshots"] and not self.ready.done():
@@ -183,13 +194,14 @@ async def _run_clients(port: int, count: int, first: int, events: int) -> None:
     loop = asyncio.get_running_loop()
     ids = [f"bench-{n:04d}" for n in range(first, first + events)]
     subscribe = json.dumps({"type": "subscribe", "event_ids": ids}).encode()
-    clients: list[_Client] = []
+    clients: list[RawClient] = []
     all_stats = []
     for _ in range(count):
         stats: dict[str, Any] = {"deltas": 0, "snapshots": 0, "conflated": 0, "closed": 0,
                                  "latencies": [], "first": None, "last": None,
                                  "expect_snapshots": events}
-        _, client = await loop.create_connection(lambda s=stats: _Client(s, subscribe), "127.0.0.1", port)
+        _, client = await loop.create_connection(functools.partial(RawClient, stats, subscribe),
+                                                 "127.0.0.1", port)
         clients.append(client)
         all_stats.append(stats)
     async with asyncio.timeout(120):
@@ -276,7 +288,7 @@ def _wrk(url: str, events: int, seconds: int, conns: int) -> dict[str, float]:
     try:
         out = subprocess.run(
             ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", "--timeout", "5s",
-             "-s", lua.name, url],
+             "-H", f"Authorization: Bearer {TEST_KEY}", "-s", lua.name, url],
             capture_output=True, text=True, timeout=seconds + 30, check=True,
         ).stdout
     finally:
@@ -359,21 +371,11 @@ async def _ws_step(service: Service, kafka: KafkaSettings, subscribers: int, fir
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     """Every phase; returns the figures."""
     from shared.cache import open_cache
-    from shared.storage.migrate import apply_migrations, drop_database
 
-    stack = local_endpoints()
-    tag = uuid.uuid4().hex[:8]
-    kafka = KafkaSettings(bootstrap=stack.kafka_bootstrap, topic_prefix=f"bench{tag}.sportsfeed",
-                          partitions=2)
-    mysql = MySQLSettings(host=stack.mysql_host, port=stack.mysql_port, user=stack.mysql_user,
-                          password=stack.mysql_password, database=f"sportsfeed_bench_{tag}")  # type: ignore[arg-type]
-    redis = RedisSettings(url=stack.redis_url, key_prefix=f"bench{tag}")
-    await create_topics(kafka)
-    await apply_migrations(mysql)
     bench_dir().mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"events": args.events, "subscribers": args.subscribers,
                                "ws_events": args.ws_events, "loadavg_before": os.getloadavg()[0]}
-    try:
+    async with fresh_local_stack("bench") as (kafka, mysql, redis):
         async with open_cache(redis) as cache:
             await cache.write([bench_snapshot(n) for n in range(args.events)])
         rest_runs = []
@@ -409,13 +411,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 service.stop()
         results["rest"] = rest_runs
         results["loadavg_after"] = os.getloadavg()[0]
-    finally:
-        await delete_topics(kafka, Topics(kafka.topic_prefix).all())
-        await drop_database(mysql)
-        async with open_cache(redis) as cache:
-            keys = [k async for k in cache.client.scan_iter(match=f"{redis.key_prefix}:*", count=1000)]
-            if keys:
-                await cache.client.delete(*keys)
     return results
 
 

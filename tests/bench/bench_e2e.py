@@ -49,6 +49,7 @@ from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from shared.topics import Topics, delete_topics
 from tests.bench.bench_memory import ProcessSampler, cpu_seconds, machine_busy_seconds, stack_pids
 from tests.bench.report import REPO, bench_dir, table, write_report
+from tests.support.consumer_keys import TEST_KEY
 from tests.support.platform import Platform, Proc, Scope
 from tests.support.processors import database
 from tests.support.samples import MAIN_MARKET
@@ -104,7 +105,7 @@ async def _receive(url: str, out: Path, sports: list[str]) -> None:
     from sportsfeed_client import FeedClient
 
     arrivals: list[tuple[str, float, float, str]] = []
-    client = FeedClient(url, open_timeout_s=20)
+    client = FeedClient(url, token=TEST_KEY, open_timeout_s=20)
     loop = asyncio.get_running_loop()
 
     async def read() -> None:

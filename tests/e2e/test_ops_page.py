@@ -21,6 +21,7 @@ from shared.enums import Sport
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from tests.support.browser import opened, require_chromium
 from tests.support.client import following
+from tests.support.consumer_keys import AUTH, TEST_KEY
 from tests.support.distribution import (
     REPO,
     delta,
@@ -50,7 +51,7 @@ async def feed(kafka: KafkaSettings, rest_url: str, stop: asyncio.Event) -> None
                 delta(e, version, market("1x2", f"{1.5 + version % 50 / 100:.2f}", "3.40", "3.60"))
                 for e in ("ops-1", "ops-2")])
             if version % 5 == 0:
-                async with http.get(f"{rest_url}/v1/events?sport=football") as response:
+                async with http.get(f"{rest_url}/v1/events?sport=football", headers=AUTH) as response:
                     await response.read()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.1)
@@ -78,7 +79,7 @@ async def ops_page(kafka_settings: KafkaSettings, mysql_settings: MySQLSettings,
                 if await query(prometheus, "job:sportsfeed_distribution_updates_consumed:rate1m > 0"):
                     break
                 await asyncio.sleep(1)
-            yield service.rest_url + "/ops"
+            yield f"{service.rest_url}/ops#key={TEST_KEY}"  # the link make up prints
         finally:
             stop.set()
             await feeding

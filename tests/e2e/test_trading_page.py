@@ -1,6 +1,7 @@
 """The trading page in headless Chromium: events appear, prices move, suspensions grey out;
 the paper-trading panel shows each strategy's bankroll curve and open bets, and moves
-when a bet settles.
+when a bet settles. The page gets its consumer key from the link ``make up`` prints
+(``#key=``), or asks for one once and keeps it in the browser.
 
 Debian's Chromium driven by Playwright (``tests/support/browser.py``). The page is served
 by an in-process distribution service on the real stack; updates are published to the
@@ -25,6 +26,7 @@ from tests.support.browser import opened, require_chromium
 from tests.support.distribution import (
     REPO,
     T0,
+    TEST_KEY,
     delta,
     market,
     publish,
@@ -46,6 +48,7 @@ pytestmark = pytest.mark.e2e
 SCREENSHOT = REPO / ".data" / "screenshots" / "trading.png"
 TRADING_SCREENSHOT = REPO / ".data" / "screenshots" / "trading-panel.png"
 DETAIL_SCREENSHOT = REPO / ".data" / "screenshots" / "trading-detail.png"
+KEY_SCREENSHOT = REPO / ".data" / "screenshots" / "trading-key.png"
 
 
 def board_markets(home: str = "2.10", handicap: MarketStatus = MarketStatus.ACTIVE) -> list[MarketState]:
@@ -98,7 +101,7 @@ async def page_url(
     ])
     settings = service_settings(kafka_settings, mysql_settings, redis_settings)
     async with running_service(settings) as service:
-        yield service.rest_url + "/"
+        yield f"{service.rest_url}/#key={TEST_KEY}"  # the link make up prints
 
 
 async def test_page_shows_events_and_a_published_price_change(
@@ -213,7 +216,7 @@ async def trading_page(
     await seed_trading(mysql_settings)
     settings = service_settings(kafka_settings, mysql_settings, redis_settings)
     async with running_service(settings) as service:
-        yield service.rest_url + "/"
+        yield f"{service.rest_url}/#key={TEST_KEY}"
 
 
 async def test_the_trading_panel_shows_bankroll_curves_and_open_bets_moving_as_bets_settle(
@@ -245,3 +248,33 @@ async def test_the_trading_panel_shows_bankroll_curves_and_open_bets_moving_as_b
         await expect(path).to_have_attribute("d", re.compile(r"^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+){3}$"))
         TRADING_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         await page.locator("#trading").screenshot(path=str(TRADING_SCREENSHOT))
+
+
+async def test_the_page_asks_for_a_key_once_keeps_it_and_takes_it_out_of_the_link(
+    page_url: str,
+) -> None:
+    from playwright.async_api import expect
+
+    bare = page_url.split("#", 1)[0]
+    async with opened(bare, height=640) as page:
+        gate = page.locator("#key-gate")
+        await expect(gate).to_be_visible()
+        await expect(page.locator("#key-message")).to_contain_text("needs a consumer key")
+        await page.locator("#key-input").fill("not-a-key-of-this-feed-0000")
+        await page.locator("#key-submit").click()
+        await expect(page.locator("#key-message")).to_contain_text("not valid")
+        KEY_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(KEY_SCREENSHOT))
+        await page.locator("#key-input").fill(TEST_KEY)
+        await page.locator("#key-submit").click()
+        await expect(gate).to_be_hidden()
+        await expect(page.locator('[data-event-id="ev-page"]')).to_contain_text("Ajax")
+        await expect(page.locator("#key-name")).to_have_text("key tests")
+        # Kept in the browser: a reload asks nothing.
+        await page.reload()
+        await expect(page.locator('[data-event-id="ev-page"]')).to_contain_text("Ajax")
+        await expect(gate).to_be_hidden()
+    async with opened(page_url, height=640) as page:  # the printed link
+        await expect(page.locator('[data-event-id="ev-page"]')).to_contain_text("Ajax")
+        assert TEST_KEY not in page.url
+        assert await page.evaluate("localStorage.getItem('sportsfeed.key')") == TEST_KEY

@@ -9,13 +9,13 @@ from decimal import Decimal
 
 import orjson
 import pytest
-from pydantic import SecretStr
 from websockets.asyncio.server import ServerConnection, serve
 
 from shared.enums import Sport
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from sportsfeed_client import AuthError, FeedClient
 from tests.support.client import Following, following
+from tests.support.consumer_keys import TEST_KEY
 from tests.support.distribution import (
     delta,
     market,
@@ -100,12 +100,11 @@ async def test_a_token_is_sent_and_a_refused_one_ends_the_iteration(
     kafka_settings: KafkaSettings, mysql_settings: MySQLSettings, redis_settings: RedisSettings
 ) -> None:
     await seed_redis(redis_settings, [snapshot("ev-t", version=2)])
-    settings = service_settings(kafka_settings, mysql_settings, redis_settings,
-                                ws_tokens=SecretStr("alpha"))
+    settings = service_settings(kafka_settings, mysql_settings, redis_settings)
     async with running_service(settings) as service:
-        async with following(service.ws_url, event_ids=["ev-t"], token="alpha") as run:
+        async with following(service.ws_url, event_ids=["ev-t"], token=TEST_KEY) as run:
             await run.until(lambda c: c.versions == {"ev-t": 2}, what="the snapshot")
-        refused = FeedClient(service.ws_url, token="wrong").follow(event_ids=["ev-t"])
+        refused = FeedClient(service.ws_url, token="wrong-key-of-sixteen-chars").follow(event_ids=["ev-t"])
         with pytest.raises(AuthError):
             await asyncio.wait_for(anext(refused), 10)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-import aiohttp
 import pytest
 
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from tests.support.distribution import (
+    api_session,
     delta,
     get_json,
     market,
@@ -66,7 +66,7 @@ async def test_prediction_and_batch_say_ok_unknown_event_or_no_model(
     await seed_models(redis_settings, [model_prices("ev-1", 3, home=0.45)])
     settings = service_settings(kafka_settings, mysql_settings, redis_settings,
                                 prediction_batch_max=5)
-    async with running_service(settings) as service, aiohttp.ClientSession() as http:
+    async with running_service(settings) as service, api_session() as http:
         status, body = await get_json(http, f"{service.rest_url}/v1/events/ev-1/prediction")
         assert status == 200
         assert body["model"] == "football:prior"

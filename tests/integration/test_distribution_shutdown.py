@@ -6,12 +6,12 @@ import asyncio
 import signal
 from pathlib import Path
 
-import aiohttp
 import pytest
 from websockets.exceptions import ConnectionClosed
 
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from tests.support.distribution import (
+    api_session,
     free_port,
     get_json,
     seed_mysql,
@@ -37,7 +37,7 @@ async def test_sigterm_closes_websockets_with_1001_and_exits_zero(
     env = service_env(kafka_settings, mysql_settings, redis_settings, rest, ws)
     process = await asyncio.to_thread(start_process, env, tmp_path / "service.log")
     try:
-        async with aiohttp.ClientSession() as http:
+        async with api_session() as http:
             status, body = await get_json(http, f"http://127.0.0.1:{rest}/v1/events/ev-term")
             assert status == 200
             assert body["version"] == 2

@@ -16,6 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from services.distribution.ws.hub import Hub
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from tests.support.distribution import (
+    AUTH,
     delta,
     market,
     publish,
@@ -75,7 +76,7 @@ async def test_slow_client_is_conflated_then_closed_with_4008_while_fast_client_
         sock.connect(("127.0.0.1", service.ws_port))
         sock.setblocking(False)
         async with connect(service.ws_url, sock=sock, max_queue=1, open_timeout=10,
-                           ping_interval=None, close_timeout=5) as slow, \
+                           ping_interval=None, close_timeout=5, additional_headers=AUTH) as slow, \
                 ws_client(service.ws_url) as fast:
             await slow.send(orjson.dumps({"type": "subscribe", "event_ids": ["ev-slow"]}).decode())
             await fast.send(type="subscribe", event_ids=["ev-slow"])

@@ -15,7 +15,7 @@ from services.distribution.service import DistributionService
 from services.history.__main__ import main as history_main
 from shared.footballdata import RunOutcome
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
-from tests.support.distribution import get_json, running_service, service_settings
+from tests.support.distribution import api_session, get_json, running_service, service_settings
 from tests.support.history import FIXTURES, SHARED_DATA, import_paths, query, snapshot_counts
 
 pytestmark = pytest.mark.integration
@@ -29,7 +29,7 @@ async def api(
 ) -> AsyncIterator[tuple[DistributionService, aiohttp.ClientSession]]:
     """The distribution service on the test database (import into it first)."""
     settings = service_settings(kafka_settings, mysql_settings, redis_settings, detail_cache_s=0)
-    async with running_service(settings) as service, aiohttp.ClientSession() as session:
+    async with running_service(settings) as service, api_session() as session:
         yield service, session
 
 

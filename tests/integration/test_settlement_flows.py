@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from services.distribution.service import DistributionService
@@ -24,6 +23,7 @@ from shared.enums import Sport
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from tests.support.distribution import (
     WsClient,
+    api_session,
     get_json,
     running_service,
     service_settings,
@@ -80,14 +80,14 @@ class Platform:
         return {mid: (d, r) for mid, d, r in rows}
 
     async def rest_settlements(self) -> dict[str, Any]:
-        async with aiohttp.ClientSession() as session:
+        async with api_session() as session:
             status, body = await get_json(
                 session, f"{self.service.rest_url}/v1/settlements?event_id={EVENT}")
         assert status == 200, body
         return dict(body)
 
     async def rest_market(self, key: str) -> dict[str, Any]:
-        async with aiohttp.ClientSession() as session:
+        async with api_session() as session:
             status, body = await get_json(session, f"{self.service.rest_url}/v1/events/{EVENT}")
         assert status == 200, body
         return next(m for m in body["markets"] if m["market_key"] == key)

@@ -10,7 +10,14 @@ import aiohttp
 import pytest
 
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
-from tests.support.distribution import get_json, rest_events, running_service, seed_mysql, service_settings
+from tests.support.distribution import (
+    api_session,
+    get_json,
+    rest_events,
+    running_service,
+    seed_mysql,
+    service_settings,
+)
 from tests.support.trading_service import seed_trading
 
 pytestmark = pytest.mark.integration
@@ -24,7 +31,7 @@ async def api(kafka_settings: KafkaSettings, mysql_settings: MySQLSettings,
     await seed_mysql(mysql_settings, rest_events()[:2])
     await seed_trading(mysql_settings)
     settings = service_settings(kafka_settings, mysql_settings, redis_settings)
-    async with running_service(settings) as service, aiohttp.ClientSession() as session:
+    async with running_service(settings) as service, api_session() as session:
         yield session, service.rest_url
 
 
@@ -108,6 +115,11 @@ async def test_performance_has_the_figures_and_a_bankroll_curve(
     status, body = await _get(api, "/v1/trading/performance?from=2030-01-01T00:00:00Z&points=5")
     assert body["strategies"][0]["performance"]["bets"] == 0
     assert body["strategies"][0]["series"] == []
+    # to before from: an empty range.
+    status, body = await _get(api, "/v1/trading/performance?from=2026-05-02T00:00:00Z"
+                                   "&to=2026-05-01T00:00:00Z")
+    assert status == 200
+    assert body["strategies"][0]["performance"]["bets"] == 0
 
 
 @pytest.mark.parametrize(("query", "parameter"), [
@@ -116,7 +128,9 @@ async def test_performance_has_the_figures_and_a_bankroll_curve(
     ("/v1/trading/bets?strategy=Not%20A%20Name", "strategy"),
     ("/v1/trading/bets?limit=0", "limit"),
     ("/v1/trading/performance?points=5000", "points"),
-    ("/v1/trading/performance?from=2026-05-02T00:00:00Z&to=2026-05-01T00:00:00Z", "to"),
+    ("/v1/trading/bets?cursor=1~e01", "cursor"),  # an event's cursor: bets' ids are numbers
+    ("/v1/trading/performance?to=1969-12-31T23:59:59Z", "to"),
+    ("/v1/trading/performance?strategies=ev", "strategies"),
 ])
 async def test_a_bad_parameter_is_named(api: tuple[aiohttp.ClientSession, str], query: str,
                                         parameter: str) -> None:

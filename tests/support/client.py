@@ -11,6 +11,7 @@ from typing import Any
 
 from shared.enums import Sport
 from sportsfeed_client import FeedClient, Update
+from tests.support.consumer_keys import TEST_KEY
 
 
 class Following:
@@ -68,9 +69,10 @@ class Following:
 
 
 @asynccontextmanager
-async def following(url: str, *, sports: Iterable[Sport] = (), token: str | None = None,
+async def following(url: str, *, sports: Iterable[Sport] = (), token: str | None = TEST_KEY,
                     **follow: Any) -> AsyncIterator[Following]:
-    """A client following ``url`` in the background for the duration of the block."""
+    """A client following ``url`` in the background for the duration of the block (with the
+    tests' consumer key unless ``token`` says otherwise)."""
     client = FeedClient(url, token=token, reconnect_initial_s=0.2, reconnect_max_s=2.0)
     run = Following(client, sports=list(sports), **follow).start()
     try:

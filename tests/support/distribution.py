@@ -4,6 +4,10 @@ Events are built as :class:`EventSnapshot` objects and written the way processor
 write them: rows in MySQL (:func:`seed_mysql`), the snapshot in Redis through
 ``shared.cache`` (:func:`seed_redis`), deltas on the fresh updates topic
 (:func:`publish`). The service runs in-process on free ports (:func:`running_service`).
+
+Its consumer keys: :data:`TEST_KEY` (name ``tests``, every scope, limits no test
+reaches) unless a test gives its own; :func:`api_session` and :func:`ws_client`
+present it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 import aiohttp
 import orjson
 from aiokafka import AIOKafkaProducer
+from pydantic import SecretStr
 from websockets.asyncio.client import ClientConnection, connect
 
 from services.distribution.service import DistributionService
@@ -40,6 +45,9 @@ from shared.model import Clock, Competition, Competitor, Score
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from shared.storage.pool import create_pool, to_db_datetime
 from shared.topics import Topics
+from tests.support.consumer_keys import AUTH, TEST_KEY, TEST_KEYS
+
+__all__ = ["AUTH", "TEST_KEY", "TEST_KEYS"]  # re-exported: the distribution tests' key
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 5, 1, 18, 0, tzinfo=UTC)
@@ -284,9 +292,10 @@ async def publish(producer: AIOKafkaProducer, settings: KafkaSettings,
 def service_settings(
     kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings, **overrides: Any
 ) -> DistributionSettings:
-    """Settings on the fresh stack, free ports, fast heartbeats."""
+    """Settings on the fresh stack, free ports, fast heartbeats, the tests' key."""
     values: dict[str, Any] = {"kafka": kafka, "mysql": mysql, "redis": redis, "rest_port": 0,
-                              "ws_port": 0, "heartbeat_s": 1.0, "fetch_max_wait_ms": 20}
+                              "ws_port": 0, "heartbeat_s": 1.0, "fetch_max_wait_ms": 20,
+                              "api_keys": SecretStr(TEST_KEYS)}
     values.update(overrides)
     return DistributionSettings(**values)
 
@@ -298,6 +307,12 @@ async def running_service(settings: DistributionSettings) -> AsyncIterator[Distr
         assert service.fanout is not None
         await service.fanout.wait_ready(30)
         yield service
+
+
+def api_session(key: str | None = TEST_KEY, **kwargs: Any) -> aiohttp.ClientSession:
+    """An HTTP session presenting ``key`` (None: no key)."""
+    headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
+    return aiohttp.ClientSession(headers=headers, **kwargs)
 
 
 async def get_json(session: aiohttp.ClientSession, url: str) -> tuple[int, Any]:
@@ -344,8 +359,11 @@ class WsClient:
 
 
 @asynccontextmanager
-async def ws_client(url: str, **kwargs: Any) -> AsyncIterator[WsClient]:
-    """A connected client that has read the server's welcome."""
+async def ws_client(url: str, key: str | None = TEST_KEY, **kwargs: Any) -> AsyncIterator[WsClient]:
+    """A connected client that has read the server's welcome; ``key`` goes in the handshake
+    (None: none, the first message must carry one)."""
+    if key is not None:
+        kwargs["additional_headers"] = {"Authorization": f"Bearer {key}"}
     async with connect(url, open_timeout=10, close_timeout=2, **kwargs) as conn:
         client = WsClient(conn)
         welcome = await client.recv()
@@ -375,6 +393,7 @@ def service_env(kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings
         "SPORTSFEED_DISTRIBUTION_REST_PORT": str(rest_port),
         "SPORTSFEED_DISTRIBUTION_WS_PORT": str(ws_port),
         "SPORTSFEED_DISTRIBUTION_HEARTBEAT_S": "1",
+        "SPORTSFEED_DISTRIBUTION_API_KEYS": TEST_KEYS,
     })
     return env
 

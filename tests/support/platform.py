@@ -41,6 +41,7 @@ from shared.enums import Sport
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from shared.storage.migrate import apply_migrations
 from shared.topics import create_topics
+from tests.support.consumer_keys import AUTH, TEST_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
 STACK_SH = REPO / "infra" / "local" / "stack.sh"
@@ -284,10 +285,11 @@ class Proc:
             return ""
 
     async def get(self, path: str) -> tuple[int, Any]:
-        """GET a path of the process's web server: status and JSON body."""
+        """GET a path of the process's web server (with the tests' consumer key, which
+        distribution asks for): status and JSON body."""
         timeout = aiohttp.ClientTimeout(total=5)
         async with aiohttp.ClientSession(timeout=timeout) as http, \
-                http.get(f"http://127.0.0.1:{self.port}{path}") as response:
+                http.get(f"http://127.0.0.1:{self.port}{path}", headers=AUTH) as response:
             return response.status, await response.json(content_type=None)
 
     async def wait_ready(self, within: float = 90.0, *, partitions: bool = False) -> dict[str, Any]:
@@ -379,7 +381,8 @@ class Platform:
         rest, ws = free_port(), free_port()
         env = {**self.scope.env(), "SPORTSFEED_DISTRIBUTION_REST_PORT": str(rest),
                "SPORTSFEED_DISTRIBUTION_WS_PORT": str(ws),
-               "SPORTSFEED_DISTRIBUTION_LOG_LEVEL": "warning", **extra_env}
+                "SPORTSFEED_DISTRIBUTION_LOG_LEVEL": "warning",
+                "SPORTSFEED_DISTRIBUTION_API_KEYS": TEST_KEYS, **extra_env}
         return self._add(Proc("distribution", ["services.distribution"], env,
                               self.logs / "distribution.log", rest, ws_port=ws))
 

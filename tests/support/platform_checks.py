@@ -26,6 +26,7 @@ from shared.enums import Sport
 from shared.settings import MySQLSettings
 from sportsfeed_client import FeedClient
 from tests.support.client import Following
+from tests.support.consumer_keys import TEST_KEY
 from tests.support.platform import PROVIDER, REPO, Platform, Proc, Scope
 from tests.support.processors import database
 
@@ -205,7 +206,7 @@ class WsFollower:
 
     def __init__(self, url: str, sports: list[Sport]) -> None:
         self.url = url
-        self.client = FeedClient(url, reconnect_initial_s=0.2, reconnect_max_s=2.0)
+        self.client = FeedClient(url, token=TEST_KEY, reconnect_initial_s=0.2, reconnect_max_s=2.0)
         self._run = Following(self.client, sports=sports)
 
     @property

@@ -11,9 +11,15 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-from contextlib import ExitStack
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 
 REPO = Path(__file__).resolve().parents[2]
 LOCAL_ENV = Path(os.environ.get("SPORTSFEED_DATA_DIR", REPO / ".data")) / "local.env"
@@ -111,3 +117,36 @@ def container_endpoints(stack: ExitStack) -> StackEndpoints:
         redis_url=f"redis://{redis.get_container_host_ip()}:{redis.get_exposed_port(6379)}/0",
         origin="testcontainers",
     )
+
+
+@asynccontextmanager
+async def fresh_local_stack(
+    name: str, partitions: int = 2,
+) -> AsyncIterator[tuple[KafkaSettings, MySQLSettings, RedisSettings]]:
+    """Fresh topics, database and Redis prefix on the local stack (for benchmarks, which run
+    outside pytest's fixtures); all three are removed afterwards."""
+    from pydantic import SecretStr
+
+    from shared.cache import open_cache
+    from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
+    from shared.storage.migrate import apply_migrations, drop_database
+    from shared.topics import Topics, create_topics, delete_topics
+
+    stack = local_endpoints()
+    tag = uuid.uuid4().hex[:8]
+    kafka = KafkaSettings(bootstrap=stack.kafka_bootstrap, topic_prefix=f"{name}{tag}.sportsfeed",
+                          partitions=partitions)
+    mysql = MySQLSettings(host=stack.mysql_host, port=stack.mysql_port, user=stack.mysql_user,
+                          password=SecretStr(stack.mysql_password), database=f"sportsfeed_{name}_{tag}")
+    redis = RedisSettings(url=stack.redis_url, key_prefix=f"{name}{tag}")
+    await create_topics(kafka)
+    await apply_migrations(mysql)
+    try:
+        yield kafka, mysql, redis
+    finally:
+        await delete_topics(kafka, Topics(kafka.topic_prefix).all())
+        await drop_database(mysql)
+        async with open_cache(redis) as cache:
+            keys = [k async for k in cache.client.scan_iter(match=f"{redis.key_prefix}:*", count=1000)]
+            if keys:
+                await cache.client.delete(*keys)

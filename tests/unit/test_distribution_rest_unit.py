@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
 from services.distribution.rest.params import (
     ParamError,
@@ -39,26 +40,32 @@ def bad(parameter: str) -> pytest.RaisesExc[ParamError]:
     return pytest.raises(ParamError, match=f"^{parameter}: ")
 
 
-def test_cursor_round_trips_and_garbage_is_refused_by_name() -> None:
-    cursor = encode_cursor(T, "ev:1")
-    assert decode_cursor({"cursor": cursor}) == (T, "ev:1")
+def test_cursor_round_trips_to_the_microsecond_and_garbage_is_refused_by_name() -> None:
+    at = T.replace(microsecond=123456)
+    cursor = encode_cursor(at, "ev:1")
+    assert cursor == "1777658400123456~ev:1"
+    assert decode_cursor({"cursor": cursor}) == (at, "ev:1")
+    assert decode_cursor({"cursor": "0~a"}) == (datetime(1970, 1, 1, tzinfo=UTC), "a")
     assert decode_cursor({}) is None
-    for garbage in ("zz", "bm9wZQ", encode_cursor(T, "ev:1")[:-3], "W10"):
+    for garbage in ("zz", "1~", "~a", "-1~a", "1~a b", "1" * 18 + "~a", "W10", ""):
         with bad("cursor"):
             decode_cursor({"cursor": garbage})
 
 
-def test_times_need_an_offset_and_to_may_not_precede_from() -> None:
+def test_times_need_an_offset_and_to_before_from_is_an_empty_range() -> None:
     assert parse_range({"from": "2026-05-01T20:00:00+02:00"}) == (T, None)
     assert parse_range({"to": "2026-05-01T18:00:00Z"}) == (None, T)
     with bad("from"):
         parse_range({"from": "2026-05-01T18:00:00"})
     with bad("from"):
         parse_range({"from": "May 1st"})
-    with bad("to"):
-        parse_range({"from": "2026-05-02T00:00:00Z", "to": "2026-05-01T00:00:00Z"})
+    assert parse_range({"from": "2026-05-01T20:00:00Z", "to": "2026-05-01T18:00:00Z"}) == (
+        T.replace(hour=20), T)
     with bad("to"):
         parse_range({"to": "0001-01-01T00:00:00+01:00"})
+    with bad("to"):
+        parse_range({"to": "9999-01-01T00:00:00Z"})
+    assert parse_range({"to": "1970-01-01T00:00:00+01:00"})[1] == datetime(1969, 12, 31, 23, tzinfo=UTC)
 
 
 def test_limits_lists_and_market_keys_are_checked() -> None:
@@ -128,19 +135,19 @@ def test_ledger_summary_counts_repeats_as_duplicates_and_sums_accepted() -> None
     assert body["from"] == "2026-05-01T18:00:00Z"
 
 
-def test_settings_read_tokens_and_give_each_instance_its_own_group(
+def test_settings_give_each_instance_its_own_group_and_refuse_the_old_ws_tokens(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SPORTSFEED_MYSQL_PASSWORD", "x")
-    monkeypatch.setenv("SPORTSFEED_DISTRIBUTION_WS_TOKENS", " one, two ,,")
     monkeypatch.setenv("SPORTSFEED_DISTRIBUTION_REST_PORT", "5002")
     first, second = DistributionSettings(), DistributionSettings()
-    assert first.tokens() == {"one", "two"}
     assert first.rest_port == 5002
     assert first.ws_port == 4003
+    assert first.auth == "keys"
     assert first.consumer_group != second.consumer_group
-    monkeypatch.delenv("SPORTSFEED_DISTRIBUTION_WS_TOKENS")
-    assert DistributionSettings().tokens() == frozenset()
+    monkeypatch.setenv("SPORTSFEED_DISTRIBUTION_WS_TOKENS", "one-token-of-old")
+    with pytest.raises(ValidationError, match="replaced by consumer keys"):
+        DistributionSettings()
 
 
 def test_an_empty_query_parameter_is_refused_naming_it() -> None:

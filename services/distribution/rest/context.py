@@ -34,25 +34,25 @@ class DetailCache:
     """
 
     ttl_s: float
-    entries: dict[str, tuple[float, bytes]] = field(default_factory=dict)
+    entries: dict[str, tuple[float, bytes, str]] = field(default_factory=dict)
 
-    def get(self, event_id: str) -> bytes | None:
-        """A fresh rendered body, or None."""
+    def get(self, event_id: str) -> tuple[bytes, str] | None:
+        """A fresh rendered body and the event's sport (the key's scope is checked on it), or None."""
         entry = self.entries.get(event_id)
         if entry is None:
             return None
         if entry[0] < time.monotonic():
             self.entries.pop(event_id, None)
             return None
-        return entry[1]
+        return entry[1], entry[2]
 
-    def put(self, event_id: str, body: bytes) -> None:
+    def put(self, event_id: str, body: bytes, sport: str) -> None:
         """Keep a rendered body for ``ttl_s``."""
         if self.ttl_s <= 0:
             return
         if len(self.entries) >= DETAIL_CACHE_MAX:
             self.entries.clear()  # crude but bounded: the cache refills in one TTL
-        self.entries[event_id] = (time.monotonic() + self.ttl_s, body)
+        self.entries[event_id] = (time.monotonic() + self.ttl_s, body, sport)
 
     def on_delta(self, delta: EventDelta) -> None:
         """Hub listener: the event changed."""

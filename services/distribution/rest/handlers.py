@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from services.distribution.rest.access import require_sport, scoped_sports
 from services.distribution.rest.context import RestContext
 from services.distribution.rest.params import (
     ParamError,
@@ -59,12 +60,12 @@ def ctx_of(request: web.Request) -> RestContext:
 
 
 async def sports(request: web.Request) -> web.Response:
-    """``GET /v1/sports``: each sport with its markets, periods and event counts."""
+    """``GET /v1/sports``: each sport the key covers, with its markets, periods and event counts."""
     counts: dict[str, dict[str, int]] = {}
     for sport, status, n in await ctx_of(request).queries.sport_counts():
         counts.setdefault(sport, {})[status] = int(n)
     body = []
-    for sport in Sport:
+    for sport in scoped_sports(request, []) or list(Sport):  # the key's sports, in order
         rules = rules_for(sport)
         by_status = counts.get(sport.value, {})
         body.append({
@@ -84,7 +85,7 @@ async def events(request: web.Request) -> web.Response:
     q = request.query
     start, end = parse_range(q)
     f = EventFilter(
-        sports=parse_enums(q, "sport", Sport),
+        sports=scoped_sports(request, parse_enums(q, "sport", Sport)),
         statuses=parse_enums(q, "status", EventStatus),
         competitions=parse_ids(q, "competition"),
         start_from=start, start_to=end, after=decode_cursor(q),
@@ -103,13 +104,16 @@ async def event(request: web.Request) -> web.Response:
     """``GET /v1/events/{id}``: live state from Redis, MySQL when Redis has none."""
     ctx = ctx_of(request)
     event_id = check_id(request.match_info["id"], "id")
-    body = ctx.details.get(event_id)
-    if body is None:
+    cached = ctx.details.get(event_id)
+    if cached is None:
         snapshot, source = await ctx.source.one(event_id)
         if snapshot is None:
             return not_found(f"unknown event {event_id}")
-        body = orjson.dumps(event_detail(snapshot, source))
-        ctx.details.put(event_id, body)
+        body, sport = orjson.dumps(event_detail(snapshot, source)), snapshot["sport"]
+        ctx.details.put(event_id, body, sport)
+    else:
+        body, sport = cached
+    require_sport(request, sport)
     return web.Response(body=body, content_type="application/json")
 
 
@@ -122,8 +126,10 @@ async def history(request: web.Request) -> web.StreamResponse:
     start, end = parse_range(q)
     fmt = parse_choice(q, "format", ("json", "csv"))
     limit = parse_limit(q, default=ctx.settings.history_max, maximum=ctx.settings.history_max)
-    if not await ctx.queries.event_exists(event_id):
+    sport = await ctx.queries.event_sport(event_id)
+    if sport is None:
         return not_found(f"unknown event {event_id}")
+    require_sport(request, sport)
     if not await ctx.queries.market_exists(event_id, market_key):
         return not_found(f"event {event_id} has no market {market_key}")
     rows = await ctx.queries.history(event_id, market_key, start, end, limit)
@@ -148,8 +154,10 @@ async def settlements(request: web.Request) -> web.Response:
     if raw is None:
         raise ParamError("event_id", "is required")
     event_id = check_id(raw, "event_id")
-    if not await ctx.queries.event_exists(event_id):
+    sport = await ctx.queries.event_sport(event_id)
+    if sport is None:
         return not_found(f"unknown event {event_id}")
+    require_sport(request, sport)
     settled, cancelled, refused = await ctx.queries.settlements(event_id)
     return json_response({
         "event_id": event_id,
@@ -163,7 +171,7 @@ async def ledger(request: web.Request) -> web.Response:
     """``GET /v1/ledger/summary``: every accepted message's disposition, by sport and provider."""
     q = request.query
     start, end = parse_range(q)
-    sports_ = parse_enums(q, "sport", Sport)
+    sports_ = scoped_sports(request, parse_enums(q, "sport", Sport))
     providers = parse_ids(q, "provider")
     for provider in providers:
         if len(provider) > 32 or not set(provider) <= PROVIDER_CHARS:
@@ -225,11 +233,12 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def page_config(request: web.Request) -> web.Response:
-    """Where the trading page finds the WebSocket (the page derives the host itself)."""
+    """Where the trading page finds the WebSocket (the page derives the host itself), and
+    whether it needs a consumer key (``auth``: ``keys`` or ``off``)."""
     s = ctx_of(request).settings
     port = request.app.get(WS_PORT_KEY, s.ws_port)
     return json_response({"ws_url": s.ws_public_url, "ws_port": port,
-                          "heartbeat_s": s.heartbeat_s})
+                          "heartbeat_s": s.heartbeat_s, "auth": s.auth})
 
 
 WS_PORT_KEY: web.AppKey[int] = web.AppKey("ws_port", int)

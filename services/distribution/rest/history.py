@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from services.distribution.rest.access import require_sport, scoped_sports
 from services.distribution.rest.context import RestContext
 from services.distribution.rest.handlers import json_response as _json
 from services.distribution.rest.handlers import not_found as _not_found
@@ -48,7 +49,7 @@ def parse_bookmakers(query: Mapping[str, str]) -> list[str]:
     text = one(query, "bookmaker")
     if text is None:
         return []
-    ids = [part.strip() for part in text.split(",")]
+    ids = text.split(",")
     if len(ids) > 50 or not all(BOOKMAKER_RE.fullmatch(i) for i in ids):
         raise ParamError("bookmaker", "at most 50 bookmaker ids of 1-32 characters A-Z a-z 0-9 _")
     return list(dict.fromkeys(ids))
@@ -155,21 +156,24 @@ async def bookmaker_odds(request: web.Request) -> web.Response:
     phases = [p.value for p in parse_enums(q, "phase", OddsPhase)]
     market = one(q, "market_key")
     market_key = parse_market_key(market) if market is not None else None
-    if not await ctx.history.event_exists(event_id):
+    sport = await ctx.history.event_sport(event_id)
+    if sport is None:
         return _not_found(f"unknown event {event_id}")
+    require_sport(request, sport)
     rows = await ctx.history.bookmaker_odds(event_id, bookmakers, phases, market_key)
     return _json({"event_id": event_id, "odds": odds_rows(rows)})
 
 
 async def history_status(request: web.Request) -> web.Response:
     """``GET /v1/history/status``: competitions and seasons, odds by bookmaker, recent runs."""
+    require_sport(request, Sport.FOOTBALL)  # what the football-data imports hold
     runs = parse_limit(request.query, default=20, maximum=RUNS_MAX, name="runs")
     return _json(status_view(await _ctx(request).history.history_status(runs)))
 
 
 async def competitions(request: web.Request) -> web.Response:
     """``GET /v1/competitions``: every competition with its seasons and event counts."""
-    sports = parse_enums(request.query, "sport", Sport)
+    sports = scoped_sports(request, parse_enums(request.query, "sport", Sport))
     rows = await _ctx(request).history.competitions(sports)
     return _json({"competitions": competitions_view(rows)})
 
@@ -182,6 +186,7 @@ async def competition_table(request: web.Request) -> web.Response:
     found = competitions_view(await ctx.history.competitions([], competition_id))
     if not found:
         return _not_found(f"unknown competition {competition_id}")
+    require_sport(request, found[0]["sport"])
     competition = {k: found[0][k] for k in ("id", "name", "country", "season")}
     season, rows = await ctx.history.results(competition_id, season)
     if season is None or not rows:

@@ -1,13 +1,22 @@
 """The OpenAPI 3.1 document of the REST API, written to match the real responses.
 
-A schemathesis test drives the live app from this document and checks every response
-against it, so a change to a response that is not made here fails the tests.
+A schemathesis test drives the live app from this document with every check it has
+(and a consumer key): every response must match it, every request it calls valid must be
+accepted and every one it calls invalid refused. So the parameters' patterns are
+:mod:`.params`' own, and a change to either that is not made in both fails the tests.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from services.distribution.rest.params import (
+    CURSOR_PATTERN,
+    MARKET_KEY_MAX,
+    MARKET_KEY_PATTERN,
+    MAX_LIST,
+    TIME_PATTERN,
+)
 from shared.enums import Disposition, EventStatus, MarketStatus, Resolution, Sport
 
 Schema = dict[str, Any]
@@ -51,7 +60,9 @@ def array(items: Schema) -> Schema:
 PRICE = {"type": "string", "pattern": DECIMAL_PATTERN, "description": "exact decimal odds"}
 
 SCHEMAS: dict[str, Schema] = {
-    "Error": obj({"error": STR, "detail": STR, "parameter": STR}, optional=("parameter",)),
+    "Error": obj({"error": STR, "detail": STR, "parameter": STR,
+                  "scope": STR | {"description": "403: the scope (surface or sport) the key lacks"}},
+                 optional=("parameter", "scope")),
     "Competition": obj({"id": STR, "name": STR, "country": null(STR), "season": null(STR)}),
     "Competitor": obj({"id": STR, "name": STR, "qualifier": {"enum": ["home", "away"]}}),
     "Sport": obj({
@@ -166,17 +177,41 @@ def query(name: str, schema: Schema, description: str, *, required: bool = False
     return param
 
 
+def listing(items: Schema) -> Schema:
+    """A comma-separated list of 1 to 50 ``items`` (no spaces)."""
+    return array(items) | {"minItems": 1, "maxItems": MAX_LIST}
+
+
 ID_SCHEMA: Schema = {"type": "string", "pattern": ID_PATTERN}
-FROM = query("from", TIME, "from this time on (inclusive), ISO-8601 with an offset")
-TO = query("to", TIME, "before this time (exclusive)")
+# Times in a query: RFC 3339 with an offset, the year (as written) 1970-9998.
+TIME_QUERY: Schema = {"type": "string", "format": "date-time", "pattern": TIME_PATTERN}
+CURSOR: Schema = {"type": "string", "pattern": CURSOR_PATTERN,
+                  "description": "the `next_cursor` of the previous page (treat it as opaque)"}
+MARKET_KEY: Schema = {"type": "string", "maxLength": MARKET_KEY_MAX, "pattern": MARKET_KEY_PATTERN}
+FROM = query("from", TIME_QUERY, "from this time on (inclusive), RFC 3339 with an offset")
+TO = query("to", TIME_QUERY, "before this time (exclusive)")
 EVENT_ID = {"name": "id", "in": "path", "required": True, "schema": ID_SCHEMA}
+SPORT_LIST = listing({"enum": SPORTS})
 
 
-def openapi_document(batch_max: int = 500) -> Schema:
-    """The whole document (history, prediction and trading operations are in their own modules)."""
+def openapi_document(batch_max: int = 500, history_max: int = 10_000, page_max: int = 500) -> Schema:
+    """The whole document (history, prediction, trading and access operations are in their own
+    modules): the service's limits are the ones its settings set."""
+    from services.distribution.rest import openapi_access
+    from services.distribution.rest.access import SURFACE_OF
+
+    document = _document(batch_max, history_max, page_max)
+    document["paths"] |= openapi_access.paths()
+    openapi_access.secure(document["paths"], SURFACE_OF)
+    document["components"]["schemas"] |= openapi_access.SCHEMAS
+    document["components"]["securitySchemes"] = openapi_access.SECURITY_SCHEMES
+    return document
+
+
+def _document(batch_max: int, history_max: int, page_max: int) -> Schema:
     from services.distribution.rest import openapi_history, openapi_pricing, openapi_trading
 
-    sport_list = array({"enum": SPORTS}) | {"maxItems": 4}
+    sport_list = SPORT_LIST
     return {
         "openapi": "3.1.0",
         "info": {
@@ -197,12 +232,13 @@ def openapi_document(batch_max: int = 500) -> Schema:
                 "summary": "Events by start time, filtered, with cursor paging",
                 "parameters": [
                     query("sport", sport_list, "only these sports"),
-                    query("status", array({"enum": STATUSES}) | {"maxItems": 10}, "only these statuses"),
-                    query("competition", array(ID_SCHEMA) | {"maxItems": 50}, "competition ids"),
-                    query("from", TIME, "start time from (inclusive)"),
-                    query("to", TIME, "start time before (exclusive)"),
-                    query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "page size (100)"),
-                    query("cursor", STR, "`next_cursor` of the previous page"),
+                    query("status", listing({"enum": STATUSES}), "only these statuses"),
+                    query("competition", listing(ID_SCHEMA), "competition ids"),
+                    query("from", TIME_QUERY, "start time from (inclusive)"),
+                    query("to", TIME_QUERY, "start time before (exclusive)"),
+                    query("limit", {"type": "integer", "minimum": 1, "maximum": page_max},
+                          f"page size ({min(100, page_max)})"),
+                    query("cursor", CURSOR, "`next_cursor` of the previous page"),
                 ],
                 "responses": {"200": _json(ref("EventPage"), "one page"), "400": BAD, "503": DOWN},
             }},
@@ -217,12 +253,12 @@ def openapi_document(batch_max: int = 500) -> Schema:
                 "operationId": "getOddsHistory", "summary": "Every applied price change of a market",
                 "parameters": [
                     EVENT_ID,
-                    {"name": "market_key", "in": "path", "required": True,
-                     "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                    {"name": "market_key", "in": "path", "required": True, "schema": MARKET_KEY,
                      "description": "URL-encoded market key, e.g. totals%7Ctotal%3D2.5"},
                     FROM, TO,
                     query("format", {"enum": ["json", "csv"]}, "json (default) or csv"),
-                    query("limit", {"type": "integer", "minimum": 1}, "at most this many changes"),
+                    query("limit", {"type": "integer", "minimum": 1, "maximum": history_max},
+                          f"at most this many changes ({history_max})"),
                 ],
                 "responses": {
                     "200": {"description": "the changes, by provider time", "content": {
@@ -244,15 +280,15 @@ def openapi_document(batch_max: int = 500) -> Schema:
                 "summary": "Dispositions by sport and provider: the no-loss view",
                 "parameters": [
                     FROM, TO, query("sport", sport_list, "only these sports"),
-                    query("provider", array({"type": "string", "pattern": r"^[a-z0-9_\-]{1,32}$"})
-                          | {"maxItems": 50}, "only these providers"),
+                    query("provider", listing({"type": "string", "pattern": r"^[a-z0-9_\-]{1,32}$"}),
+                          "only these providers"),
                 ],
                 "responses": {"200": _json(ref("LedgerSummary"), "counts"), "400": BAD,
                               "503": DOWN},
             }},
             **openapi_history.paths(),
             **openapi_pricing.paths(batch_max),
-            **openapi_trading.paths(),
+            **openapi_trading.paths(page_max),
             "/healthz": {"get": {"operationId": "healthz", "summary": "Alive",
                                  "responses": {"200": _json(ref("Health"), "alive")}}},
             "/readyz": {"get": {

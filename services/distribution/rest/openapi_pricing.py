@@ -21,7 +21,7 @@ from services.distribution.rest.openapi import (
 
 PROBABILITY: Schema = {"type": "number", "minimum": 0, "maximum": 1}
 OPTIONAL_PRICE: Schema = {"type": ["string", "null"], "pattern": DECIMAL_PATTERN}
-STATUSES = ["ok", "unknown_event", "no_model"]
+STATUSES = ["ok", "unknown_event", "no_model", "forbidden"]  # forbidden: a sport outside the key
 
 SCHEMAS: dict[str, Schema] = {
     "FairOutcome": obj({

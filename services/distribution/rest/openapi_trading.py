@@ -4,22 +4,27 @@ from __future__ import annotations
 
 from services.distribution.rest.openapi import (
     BAD,
+    CURSOR,
     DECIMAL_PATTERN,
     DOWN,
     ID_SCHEMA,
     INT,
     PRICE,
+    SPORT_LIST,
     SPORTS,
     STR,
     TIME,
+    TIME_QUERY,
     Schema,
     _json,
     array,
+    listing,
     null,
     obj,
     query,
     ref,
 )
+from services.distribution.rest.params import BET_CURSOR_PATTERN
 from shared.trading.model import BetPhase, BetStatus, StrategyKind
 
 MONEY: Schema = {"type": "string", "pattern": DECIMAL_PATTERN, "description": "an exact decimal amount"}
@@ -28,7 +33,7 @@ RATIO: Schema = {"type": ["number", "null"], "description": "null when its denom
 COUNT: Schema = {"type": "integer", "minimum": 0}
 NAME: Schema = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_\-]{0,63}$"}
 STATUSES = [s.value for s in BetStatus]
-NAMES = query("strategy", array(NAME) | {"maxItems": 50}, "only these strategies")
+NAMES = query("strategy", listing(NAME), "only these strategies")
 
 SCHEMAS: dict[str, Schema] = {
     "StrategyConfig": obj({
@@ -88,8 +93,8 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 
-def paths() -> dict[str, Schema]:
-    """The trading operations."""
+def paths(page_max: int = 500) -> dict[str, Schema]:
+    """The trading operations (bets pages of at most ``page_max``)."""
     return {
         "/v1/trading/strategies": {"get": {
             "operationId": "listTradingStrategies",
@@ -103,13 +108,15 @@ def paths() -> dict[str, Schema]:
             "summary": "Paper bets, newest first, filtered, with cursor paging",
             "parameters": [
                 NAMES,
-                query("status", array({"enum": STATUSES}) | {"maxItems": 50}, "only these statuses"),
-                query("event_id", array(ID_SCHEMA) | {"maxItems": 50}, "only these events"),
-                query("sport", array({"enum": SPORTS}) | {"maxItems": 4}, "only these sports"),
-                query("from", TIME, "placed from (inclusive)"),
-                query("to", TIME, "placed before (exclusive)"),
-                query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "page size (100)"),
-                query("cursor", STR, "`next_cursor` of the previous page"),
+                query("status", listing({"enum": STATUSES}), "only these statuses"),
+                query("event_id", listing(ID_SCHEMA), "only these events"),
+                query("sport", SPORT_LIST, "only these sports (those the key covers)"),
+                query("from", TIME_QUERY, "placed from (inclusive)"),
+                query("to", TIME_QUERY, "placed before (exclusive)"),
+                query("limit", {"type": "integer", "minimum": 1, "maximum": page_max},
+                      f"page size ({min(100, page_max)})"),
+                query("cursor", CURSOR | {"pattern": BET_CURSOR_PATTERN},
+                      "`next_cursor` of the previous page"),
             ],
             "responses": {"200": _json(ref("TradingBetPage"), "one page"), "400": BAD, "503": DOWN},
         }},
@@ -118,8 +125,8 @@ def paths() -> dict[str, Schema]:
             "summary": "P/L, ROI, yield, hit rate, drawdown, CLV and the bankroll curve",
             "parameters": [
                 NAMES,
-                query("from", TIME, "bets placed (and curve points) from (inclusive)"),
-                query("to", TIME, "before (exclusive)"),
+                query("from", TIME_QUERY, "bets placed (and curve points) from (inclusive)"),
+                query("to", TIME_QUERY, "before (exclusive)"),
                 query("points", {"type": "integer", "minimum": 1, "maximum": 1000},
                       "at most this many curve points (200)"),
             ],

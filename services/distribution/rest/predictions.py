@@ -4,8 +4,9 @@ Both are served from Redis, where the pricing service keeps each event's latest
 ``shared.fair.ModelPrices`` (``<prefix>:model:<event id>``). An event without model
 prices is told apart from an unknown one (its snapshot in Redis, else its row in
 MySQL): the first is ``no_prediction`` (404) alone and ``no_model`` in a batch, the
-second ``not_found`` and ``unknown_event``. Probabilities are numbers (a model's opinion,
-six places), prices exact decimal strings like every price of the API.
+second ``not_found`` and ``unknown_event``. An event of a sport outside the key is 403
+alone and ``forbidden`` in a batch. Probabilities are numbers (a model's opinion, six
+places), prices exact decimal strings like every price of the API.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from services.distribution.access import Refusal
+from services.distribution.rest.access import count_refusal, key_of, require_sport
 from services.distribution.rest.context import RestContext
 from services.distribution.rest.handlers import json_response
 from services.distribution.rest.params import ParamError, check_id
@@ -48,10 +51,11 @@ def prediction_body(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _known(ctx: RestContext, event_ids: Sequence[str]) -> set[str]:
-    """Which events exist: a snapshot in Redis, else a row in MySQL."""
+async def _known(ctx: RestContext, event_ids: Sequence[str]) -> dict[str, str]:
+    """The sport of each event that exists: its snapshot in Redis, else its row in MySQL."""
     snapshots = await ctx.cache.read_many_raw(event_ids)
-    known = {e for e, raw in zip(event_ids, snapshots, strict=True) if raw is not None}
+    known = {e: str(orjson.loads(raw)["sport"]) for e, raw in zip(event_ids, snapshots, strict=True)
+             if raw is not None}
     missing = [e for e in event_ids if e not in known]
     return known | await ctx.queries.existing(missing)
 
@@ -62,9 +66,13 @@ async def prediction(request: web.Request) -> web.Response:
     event_id = check_id(request.match_info["id"], "id")
     (raw,) = await ctx.cache.read_models_raw([event_id])
     if raw is not None:
-        return json_response(prediction_body(orjson.loads(raw)))
-    if not await _known(ctx, [event_id]):
+        data = orjson.loads(raw)
+        require_sport(request, data["sport"])
+        return json_response(prediction_body(data))
+    sport = (await _known(ctx, [event_id])).get(event_id)
+    if sport is None:
         return json_response({"error": "not_found", "detail": f"unknown event {event_id}"}, 404)
+    require_sport(request, sport)
     return json_response({
         "error": "no_prediction",
         "detail": f"event {event_id} has no model prices yet: the pricing service prices an "
@@ -101,15 +109,21 @@ async def predictions_batch(request: web.Request) -> web.Response:
     """``POST /v1/predictions/batch``: each event's prediction, or why there is none."""
     ctx = request.app[RestContext.KEY]
     ids = batch_ids(await request.read(), ctx.settings.prediction_batch_max)
+    key = key_of(request)
     raws = await ctx.cache.read_models_raw(ids)
     without = [e for e, raw in zip(ids, raws, strict=True) if raw is None]
-    known = await _known(ctx, without) if without else set()
+    known = await _known(ctx, without) if without else {}
     answers: list[dict[str, Any]] = []
     for event_id, raw in zip(ids, raws, strict=True):
-        if raw is not None:
-            answers.append({"event_id": event_id, "status": "ok",
-                            "prediction": prediction_body(orjson.loads(raw))})
+        data = orjson.loads(raw) if raw is not None else None
+        sport = data["sport"] if data is not None else known.get(event_id)
+        if sport is not None and not key.allows_sport(sport):
+            answers.append({"event_id": event_id, "status": "forbidden", "prediction": None})
+        elif data is not None:
+            answers.append({"event_id": event_id, "status": "ok", "prediction": prediction_body(data)})
         else:
             answers.append({"event_id": event_id, "prediction": None,
-                            "status": "no_model" if event_id in known else "unknown_event"})
+                            "status": "no_model" if sport is not None else "unknown_event"})
+    if any(a["status"] == "forbidden" for a in answers):
+        count_refusal(request, Refusal.SPORT)
     return json_response({"predictions": answers})

@@ -111,21 +111,22 @@ class Queries:
             await cur.execute("SELECT sport, status, COUNT(*) FROM events GROUP BY sport, status")
             return list(await cur.fetchall())
 
-    async def event_exists(self, event_id: str) -> bool:
-        """True when the events table has the event."""
+    async def event_sport(self, event_id: str) -> str | None:
+        """The event's sport, None when the events table has no such event."""
         async with self._cursor() as cur:
-            await cur.execute("SELECT 1 FROM events WHERE id = %s", (event_id,))
-            return await cur.fetchone() is not None
+            await cur.execute("SELECT sport FROM events WHERE id = %s", (event_id,))
+            row = await cur.fetchone()
+            return None if row is None else str(row[0])
 
-    async def existing(self, event_ids: Sequence[str]) -> set[str]:
-        """Which of the events the events table has."""
+    async def existing(self, event_ids: Sequence[str]) -> dict[str, str]:
+        """The sport of each of the events the events table has."""
         if not event_ids:
-            return set()
+            return {}
         async with self._cursor() as cur:
             await cur.execute(
-                f"SELECT id FROM events WHERE id IN ({', '.join(['%s'] * len(event_ids))})",
+                f"SELECT id, sport FROM events WHERE id IN ({', '.join(['%s'] * len(event_ids))})",
                 tuple(event_ids))
-            return {row[0] for row in await cur.fetchall()}
+            return {row[0]: row[1] for row in await cur.fetchall()}
 
     async def market_exists(self, event_id: str, market_key: str) -> bool:
         """True when the event has (or had) the market."""

@@ -1,6 +1,9 @@
 """Paper-trading endpoints: ``GET /v1/trading/strategies``, ``/v1/trading/bets`` and
 ``/v1/trading/performance`` (``docs/trading.md``, ``docs/rest.md``, ``/openapi.json``).
 
+A key limited to some sports sees the bets of those sports only; the strategies and
+their performance are the platform's own paper results, not any sport's data.
+
 The trading service writes the tables; these read them. Money and prices are exact
 decimal strings, ratios are numbers; the figures are :mod:`shared.trading.performance`'s,
 the same the backtest reports.
@@ -17,8 +20,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from services.distribution.rest.access import scoped_sports
 from services.distribution.rest.handlers import ctx_of, json_response
 from services.distribution.rest.params import (
+    BET_CURSOR_PATTERN,
     ParamError,
     decode_cursor,
     encode_cursor,
@@ -53,7 +58,7 @@ def parse_names(query: Mapping[str, str]) -> list[str]:
     text = one(query, "strategy")
     if text is None:
         return []
-    names = [part.strip() for part in text.split(",")]
+    names = text.split(",")
     if len(names) > 50 or not all(NAME_RE.fullmatch(n) for n in names):
         raise ParamError("strategy", "at most 50 strategy names of 1-64 characters a-z 0-9 _ -")
     return list(dict.fromkeys(names))
@@ -142,12 +147,10 @@ async def bets(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     q = request.query
     start, end = parse_range(q)
-    after = decode_cursor(q)
-    if after is not None and not after[1].isdigit():
-        raise ParamError("cursor", "is not a cursor this API returned")
+    after = decode_cursor(q, BET_CURSOR_PATTERN)
     f = BetFilter(
         strategies=parse_names(q), statuses=parse_enums(q, "status", BetStatus),
-        event_ids=parse_ids(q, "event_id"), sports=parse_enums(q, "sport", Sport),
+        event_ids=parse_ids(q, "event_id"), sports=scoped_sports(request, parse_enums(q, "sport", Sport)),
         placed_from=start, placed_to=end,
         before=(after[0], int(after[1])) if after is not None else None,
         limit=parse_limit(q, default=min(100, ctx.settings.page_max), maximum=ctx.settings.page_max),

@@ -1,6 +1,7 @@
 // SportsFeed trading page: one WebSocket, snapshots then deltas applied by version, and
 // the platform's own fair prices (model frames) beside the market's. Plain JS, no build
-// step. The protocol is in docs/websocket.md.
+// step. The protocol is in docs/websocket.md; the consumer key comes from key.js and goes
+// in the first message (never in a URL).
 (() => {
   "use strict";
 
@@ -32,6 +33,8 @@
     flashes: new Map(),     // "event|market|outcome" -> {dir, until}
     received: { snapshot: 0, delta: 0, heartbeat: 0, model: 0 },
     url: null,
+    access: null,           // {key, info}: the consumer key and what it allows (key.js)
+    sports: SPORTS,         // the tabs: the sports the key covers
   };
   window.sportsfeed = state; // for the browser test and for the curious
 
@@ -58,13 +61,22 @@
     $("conn-label").textContent = label;
   }
 
+  function useKey(access) {
+    state.access = access;
+    const covered = access.info.sports;
+    state.sports = SPORTS.filter(([id]) => !covered || covered.includes(id));
+    if (!state.sports.some(([id]) => id === state.sport) && state.sports.length) state.sport = state.sports[0][0];
+    $("tabs").replaceChildren();
+    render();
+  }
+
   async function connect() {
-    state.url = state.url || await wsUrl();
-    const token = params.get("token");
-    const url = token ? `${state.url}${state.url.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}` : state.url;
-    $("ws-url").textContent = state.url;
     setConn("connecting", "connecting…");
-    const ws = new WebSocket(url);
+    const access = await window.sportsfeedKey.ready;
+    if (state.access !== access) useKey(access);
+    state.url = state.url || await wsUrl();
+    $("ws-url").textContent = state.url;
+    const ws = new WebSocket(state.url);
     state.ws = ws;
     ws.onmessage = (e) => {
       state.lastMessage = Date.now();
@@ -72,10 +84,18 @@
       try { msg = JSON.parse(e.data); } catch (err) { return; }
       onMessage(msg);
     };
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       if (state.ws !== ws) return;
       state.connected = false;
-      setConn("closed", `offline · retrying in ${Math.round(state.backoff / 100) / 10}s`);
+      if (e.code === 4001 || e.code === 4003) {
+        // The key was refused (revoked, or its scopes changed): ask for another.
+        setConn("closed", `key refused · ${e.reason}`);
+        window.sportsfeedKey.renew(`The feed refused the key (${e.reason}): enter another.`);
+        connect();
+        return;
+      }
+      const why = e.code === 4029 ? `${e.reason} · ` : "";
+      setConn("closed", `offline · ${why}retrying in ${Math.round(state.backoff / 100) / 10}s`);
       setTimeout(connect, state.backoff);
       state.backoff = Math.min(state.backoff * 2, 10000);
     };
@@ -90,17 +110,22 @@
     // deltas, or sends a snapshot when they are no longer retained.
     const resume = {};
     for (const ev of state.events.values()) resume[ev.id] = ev.version;
-    const msg = { type: "subscribe", id: "board", sports: SPORTS.map((s) => s[0]),
-                  markets: MARKET_TYPES, resume, model: true };
-    if (params.get("token")) msg.token = params.get("token");
+    // The first message carries the key; the subscription asks for what the key covers.
+    const msg = { type: "subscribe", id: "board", sports: state.sports.map((s) => s[0]),
+                  markets: MARKET_TYPES, resume, model: withModel() };
+    if (state.access.key) msg.token = state.access.key;
     send(msg);
     if (state.open) follow(state.open);
+  }
+
+  function withModel() {
+    return window.sportsfeedKey.allows(state.access.info, "predictions");
   }
 
   // The detail panel's event is followed by a subscription of its own with no market
   // filter: the server then sends a fresh snapshot (and model prices) with every market.
   function follow(id) {
-    send({ type: "subscribe", id: "detail", event_ids: [id], model: true });
+    send({ type: "subscribe", id: "detail", event_ids: [id], model: withModel() });
   }
 
   // ---- messages -----------------------------------------------------------------------
@@ -320,7 +345,7 @@
   function renderTabs() {
     const nav = $("tabs");
     if (!nav.children.length) {
-      for (const [id, name] of SPORTS) {
+      for (const [id, name] of state.sports) {
         const b = document.createElement("button");
         b.className = "tab"; b.dataset.sport = id; b.setAttribute("role", "tab");
         b.innerHTML = `<span>${name}</span><span class="count">0</span>`;

@@ -37,7 +37,11 @@
   }
 
   async function getJson(url) {
-    const response = await fetch(url, { cache: "no-store" });
+    const response = await fetch(url, { cache: "no-store", headers: await window.sportsfeedKey.headers() });
+    if (response.status === 401) {
+      window.sportsfeedKey.renew("The feed refused the key: enter another.");
+      throw new Error("the key was refused");
+    }
     const body = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
     return body;
@@ -160,6 +164,11 @@
         }
         refreshPanels();
       });
+    }
+    const { info } = await window.sportsfeedKey.ready;
+    if (!window.sportsfeedKey.allows(info, "metrics")) {
+      setProm("closed", "the key has no metrics view");
+      return;
     }
     try {
       const catalogue = await getJson("/v1/ops/panels");

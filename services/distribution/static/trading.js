@@ -1,6 +1,7 @@
 // SportsFeed paper-trading panel: each strategy's figures, bankroll curve and open bets,
-// from /v1/trading/performance and /v1/trading/bets, refreshed every few seconds.
-// Plain JS, no build step; separate from app.js (the live board).
+// from /v1/trading/performance and /v1/trading/bets, refreshed every few seconds, with
+// the page's consumer key (key.js). Plain JS, no build step; separate from app.js (the
+// live board).
 (() => {
   "use strict";
 
@@ -17,12 +18,23 @@
   const sign = (x) => (x == null || x === 0 ? "" : x > 0 ? "pos" : "neg");
 
   async function getJson(path) {
-    const response = await fetch(path, { cache: "no-store" });
+    const response = await fetch(path, { cache: "no-store", headers: await window.sportsfeedKey.headers() });
+    if (response.status === 401) {
+      window.sportsfeedKey.renew("The feed refused the key: enter another.");
+      throw new Error("the key was refused");
+    }
+    if (response.status === 403) throw new Error("this key does not cover paper trading");
     if (!response.ok) throw new Error(`${path}: ${response.status}`);
     return response.json();
   }
 
   async function refresh() {
+    const { info } = await window.sportsfeedKey.ready;
+    if (!window.sportsfeedKey.allows(info, "trading")) {
+      state.error = `key ${info.name} does not cover paper trading`;
+      render();
+      return;
+    }
     try {
       const perf = await getJson("/v1/trading/performance?points=150");
       const open = await getJson("/v1/trading/bets?status=open&limit=200");

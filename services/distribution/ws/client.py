@@ -134,6 +134,10 @@ class ClientSession:
         sport = self.event_sports[event_id] = Sport(data["sport"])
         view = self.subs.view(event_id, sport)
         if view is None:
+            if not self.subs.allows(sport):
+                self.push_control("error", code="forbidden", event_id=event_id, sport=sport.value,
+                                  scope=sport.value,
+                                  message=f"this key does not cover {sport.value}: {event_id} is not sent")
             self.forget({event_id})
             return False
         version = int(data["version"])

@@ -1,4 +1,7 @@
-"""The WebSocket server (websockets' asyncio API): handshake, token check, client messages.
+"""The WebSocket server (websockets' asyncio API): handshake, consumer keys, client messages.
+
+Keys, scopes and limits are :mod:`.access`'s: the handshake's key is checked in
+``process_request`` (401/403 there), a first message's before anything else is done.
 
 Frames go out through :class:`WebSocketSink`, which writes the hub's pre-built frames
 straight to the connection's transport, the way ``websockets.broadcast`` does: no
@@ -10,20 +13,19 @@ is off, so a frame built once is valid on every connection).
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import socket
-from collections.abc import Iterable
-from http import HTTPStatus
-from urllib.parse import parse_qs, urlsplit
+import weakref
 
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.protocol import State
 
+from services.distribution.access import Access
+from services.distribution.keys import ConsumerKey
 from services.distribution.settings import DistributionSettings
+from services.distribution.ws.access import Denied, WsAccess
 from services.distribution.ws.client import ClientSession
 from services.distribution.ws.frames import utc_iso
 from services.distribution.ws.hub import Hub
@@ -45,7 +47,6 @@ from services.distribution.ws.subscriptions import Subscription, normalise_marke
 log = logging.getLogger(__name__)
 
 PROTOCOL_VERSION = 1
-UNAUTHORIZED_CODE = 4001
 
 
 class WebSocketSink:
@@ -83,26 +84,16 @@ class WebSocketSink:
             self._conn.transport.abort()
 
 
-def valid_token(token: str | None, tokens: Iterable[str]) -> bool:
-    """Constant-time check of a token against the configured ones."""
-    if token is None:
-        return False
-    return any(hmac.compare_digest(token.encode(), t.encode()) for t in tokens)
-
-
-def query_token(path: str) -> str | None:
-    """The ``token`` query parameter of the request path."""
-    values = parse_qs(urlsplit(path).query).get("token")
-    return values[0] if values else None
-
-
 class WebSocketServer:
     """Serves clients on ``ws_port`` and hands their requests to the hub."""
 
-    def __init__(self, settings: DistributionSettings, hub: Hub) -> None:
+    def __init__(self, settings: DistributionSettings, hub: Hub, access: Access) -> None:
         self._settings = settings
         self._hub = hub
-        self._tokens = settings.tokens()
+        self.keys = WsAccess(access, settings.ws_auth_timeout_s)
+        # The key a handshake presented, until its connection's handler takes it.
+        self._handshake_keys: weakref.WeakKeyDictionary[ServerConnection, ConsumerKey] = (
+            weakref.WeakKeyDictionary())
         self._server: Server | None = None
 
     @property
@@ -117,7 +108,7 @@ class WebSocketServer:
         s = self._settings
         self._server = await serve(
             self._handle, s.host, s.ws_port, compression=None,
-            process_request=self._check_query_token, ping_interval=s.ping_interval_s,
+            process_request=self._check_handshake, ping_interval=s.ping_interval_s,
             ping_timeout=s.ping_timeout_s, close_timeout=s.close_timeout_s,
             max_size=s.max_message_bytes, max_queue=64, write_limit=s.write_buffer_high,
             reuse_address=True, backlog=2048,
@@ -133,15 +124,14 @@ class WebSocketServer:
             except TimeoutError:
                 log.warning("some WebSocket connections did not close in time")
 
-    def _check_query_token(self, conn: ServerConnection, request: Request) -> Response | None:
-        # A token in the URL is checked at the handshake; without one, the first
-        # message must carry it.
-        token = query_token(request.path)
-        if self._tokens and token is not None and not valid_token(token, self._tokens):
-            return Response(
-                HTTPStatus.UNAUTHORIZED.value, "Unauthorized",
-                Headers([("Content-Type", "text/plain")]), b"invalid token\n",
-            )
+    def _check_handshake(self, conn: ServerConnection, request: Request) -> Response | None:
+        # A key in the handshake is checked here (401/403 before the upgrade); without
+        # one, the first message must carry it.
+        found = self.keys.handshake(request)
+        if isinstance(found, Response):
+            return found
+        if found is not None:
+            self._handshake_keys[conn] = found
         return None
 
     async def _handle(self, conn: ServerConnection) -> None:
@@ -155,15 +145,20 @@ class WebSocketServer:
             outbox=Outbox(conflate_at=s.queue_conflate_at, max_items=s.queue_max),
             write_high=s.write_buffer_high, max_lag_s=s.max_lag_s,
         )
-        path = conn.request.path if conn.request is not None else "/"
-        authed = not self._tokens or valid_token(query_token(path), self._tokens)
+        key = self._handshake_keys.pop(conn, None)
+        if key is not None and (denied := self.keys.admit(client, key)) is not None:
+            await conn.close(denied.code, denied.reason)
+            return
         self._hub.register(client)
         writer = asyncio.get_running_loop().create_task(client.run_writer())
         client.push_control(
             "welcome", session=client.id, protocol=PROTOCOL_VERSION, server_time=utc_iso(),
-            heartbeat_s=s.heartbeat_s, token_required=not authed,
+            heartbeat_s=s.heartbeat_s, token_required=key is None,
+            key=key.name if key is not None else None,
         )
         client.flush()
+        timer = None if key is not None else asyncio.get_running_loop().call_later(
+            self.keys.auth_timeout_s, lambda: self.keys.close(client, self.keys.timed_out()))
         try:
             async for raw in conn:
                 if client.closed or client.kill_reason is not None:
@@ -175,17 +170,25 @@ class WebSocketServer:
                                         message=exc.detail)
                     client.flush()
                     continue
-                if not authed:
-                    if not valid_token(token_of(message), self._tokens):
-                        await conn.close(UNAUTHORIZED_CODE, "a valid token is required")
+                if key is None:
+                    found = self.keys.first_message(token_of(message))
+                    denied = found if isinstance(found, Denied) else self.keys.admit(client, found)
+                    if denied is not None:
+                        await conn.close(denied.code, denied.reason)
                         break
-                    authed = True
+                    assert isinstance(found, ConsumerKey)
+                    key = found
+                    if timer is not None:
+                        timer.cancel()
                 await self._on_message(client, message)
                 client.flush()
         except ConnectionClosed:
             pass
         finally:
+            if timer is not None:
+                timer.cancel()
             self._hub.unregister(client)
+            self.keys.release(client)
             await client.wait_writer(writer)
 
     async def _on_message(self, client: ClientSession, message: ClientMessage) -> None:
@@ -205,7 +208,9 @@ class WebSocketServer:
         elif isinstance(message, Heartbeat):
             client.push_control("heartbeat", ts=utc_iso(), echo=message.ts)
         elif isinstance(message, Auth):
-            client.push_control("authenticated")
+            key = self.keys.key(client)
+            client.push_control("authenticated", key=key.name if key is not None else None,
+                                scopes=key.scope_words() if key is not None else [])
 
     async def _subscribe(self, client: ClientSession, message: Subscribe | Resume) -> None:
         if isinstance(message, Resume):
@@ -217,6 +222,11 @@ class WebSocketServer:
             client.push_control("error", code="bad_request", field="sports",
                                 message="subscribe names sports, event_ids or resume")
             return
+        # Sports outside the key are left out (an error frame names them), model frames
+        # need predictions; a subscription left with nothing is not made.
+        sports, model = self.keys.narrow(client, sports, message.model)
+        if not sports and not event_ids:
+            return
         try:
             markets = normalise_markets(message.markets)
         except ValueError as exc:
@@ -227,8 +237,10 @@ class WebSocketServer:
             id=message.id or client.subs.next_id(), sports=frozenset(sports),
             event_ids=frozenset(event_ids), markets=markets,
             conflate_ms=self._settings.conflate_ms_default if conflate is None else conflate,
-            model=message.model,
+            model=model,
         )
+        if self.keys.over_limit(client, sub):
+            return
         before, shapes = client.subs.event_ids(), client.shapes()
         client.subs.add(sub)
         self._hub.update_subscriptions(client, before, shapes)

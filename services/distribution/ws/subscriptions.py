@@ -5,6 +5,8 @@ filter, ...). For one event, the matching subscriptions combine into one
 :class:`View`: the union of their market filters (all markets if any has none) and
 the smallest conflation window; its model prices come if any of them asks for them.
 Every event reaches a client once, in one shape, so its versions stay one sequence.
+A client whose key covers some sports only (``allowed``) has no view of any other
+sport's event: no snapshot, delta or model frame of it ever reaches the client.
 """
 
 from __future__ import annotations
@@ -64,6 +66,21 @@ class Subscriptions:
         self._subs: dict[str, Subscription] = {}
         self._views: dict[str, View | None] = {}
         self._counter = 0
+        # The sports the client's key covers (None: every sport).
+        self.allowed: frozenset[Sport] | None = None
+
+    def allows(self, sport: Sport) -> bool:
+        """True when the client's key covers ``sport``."""
+        return self.allowed is None or sport in self.allowed
+
+    def follows(self, extra: Subscription | None = None) -> int:
+        """Sports and events followed (each counts once), with ``extra`` added (by id)."""
+        subs = dict(self._subs)
+        if extra is not None:
+            subs[extra.id] = extra
+        sports = frozenset().union(*(s.sports for s in subs.values()))
+        events = frozenset().union(*(s.event_ids for s in subs.values()))
+        return len(sports) + len(events)
 
     def __len__(self) -> int:
         return len(self._subs)
@@ -121,7 +138,7 @@ class Subscriptions:
             pass
         matching = [s for s in self._subs.values() if s.matches(event_id, sport)]
         view: View | None = None
-        if matching:
+        if matching and self.allows(sport):
             shapes = [s.markets for s in matching]
             shape: Shape = None
             if all(s is not None for s in shapes):
