@@ -96,8 +96,9 @@ async def test_operations_page_draws_live_series_from_prometheus(ops_page: str) 
         for panel in ("clients", "deltas", "rest"):
             card = page.locator(f'.panel[data-panel="{panel}"]')
             await expect(card).to_have_attribute("data-state", "data", timeout=45_000)
+            # A line once a second point is in the window (the page refreshes every 5 s).
             await expect(card.locator("svg path.series").first).to_have_attribute(
-                "d", _line_of_two_points_or_more())
+                "d", _line_of_two_points_or_more(), timeout=45_000)
         clients = page.locator('.panel[data-panel="clients"] .legend .item')
         await expect(clients).to_contain_text("clients 1")
         deltas = page.locator('.panel[data-panel="deltas"] .legend .item')

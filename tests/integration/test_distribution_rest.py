@@ -210,7 +210,7 @@ async def test_sports_health_readiness_metrics_openapi_and_page(rest: Any) -> No
     assert (await fetch(rest, "/healthz"))[0] == 200
     status, body = await fetch(rest, "/readyz")
     assert (status, body["status"]) == (200, "ready")
-    assert body["checks"] == {"mysql": "ok", "redis": "ok", "kafka_consumer": "ok"}
+    assert body["checks"] == {"mysql": "ok", "redis": "ok", "kafka_consumer": "ok", "lag": "ok"}
     status, spec = await fetch(rest, "/openapi.json")
     assert spec["openapi"] == "3.1.0"
     assert "/v1/events/{id}/markets/{market_key}/history" in spec["paths"]
