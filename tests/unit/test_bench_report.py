@@ -1,0 +1,74 @@
+"""The benchmark report's own code: the summary rows and the process-tree CPU helpers.
+
+A benchmark that ran for minutes must not lose its report to a key renamed in one place
+(the processors' reference became stock Faust; the summary still asked for the old one).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from tests.bench.__main__ import summary_rows
+from tests.bench.bench_memory import cpu_seconds, descendants, tree_cpu_seconds
+
+
+def processors_results(ratio: float, idle: float) -> dict[str, object]:
+    """The shape ``bench_processors`` writes (only what the summary reads)."""
+    return {
+        "goals": {"worker_per_stock_faust": 0.5, "idle_cpu_percent": 0.5,
+                  "moonshot_worker_per_stock_faust": 1.0, "p99_ms_at_half_load": 50},
+        "idle": {"cpu_percent_of_core": idle, "seconds": 20.0, "exit_code": 0},
+        "latency": None,
+        "throughput": {
+            "messages_per_s": 5194, "worker_cpu_us_per_message": 144.8,
+            "worker_per_stock_faust": ratio,
+            "faust_ceiling": {
+                "stock": {"records_per_s": 9597, "cpu_us_per_record": 103.5, "work": "stock"},
+                "bulk": {"records_per_s": 291616, "cpu_us_per_record": 3.0, "work": "bulk"},
+            },
+        },
+    }
+
+
+def rows_of(results: dict[str, object]) -> dict[str, tuple[str, ...]]:
+    rows = summary_rows({"processors": {"results": results}})
+    return {row[1]: row for row in rows}
+
+
+def test_the_processors_rows_state_the_ratio_to_stock_faust_and_the_idle_cpu() -> None:
+    rows = rows_of(processors_results(0.54, 0.4))
+    ratio = rows["worker ÷ stock Faust, worker CPU per message"]
+    assert ratio[2:] == ("0.54, 144.8 µs", "≥ 0.5 (moonshot 1.0)", "met")
+    assert rows["idle worker, CPU over 20 s"][2:] == ("0.4% of a core", "< 0.5%", "met")
+    assert "9,597 records/s" in rows["stock faust-streaming, same records, no work (reference)"][2]
+
+
+def test_missed_goals_say_so() -> None:
+    rows = rows_of(processors_results(0.33, 0.7))
+    assert rows["worker ÷ stock Faust, worker CPU per message"][4] == "**not met**"
+    assert rows["idle worker, CPU over 20 s"][4] == "**not met**"
+
+
+def test_a_supervisors_cpu_includes_its_workers() -> None:
+    busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n" \
+           "time.sleep(30)"
+    parent = subprocess.Popen([sys.executable, "-c",
+                               "import subprocess, sys, time\n"
+                               f"subprocess.Popen([sys.executable, '-c', {busy!r}])\n"
+                               "time.sleep(30)"])
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            kids = descendants(parent.pid)
+            if kids and cpu_seconds(kids[0]) >= 0.3:
+                break
+            time.sleep(0.05)
+        assert len(kids) == 1
+        assert tree_cpu_seconds(parent.pid) >= cpu_seconds(parent.pid) + 0.3
+    finally:
+        for kid in descendants(parent.pid):
+            subprocess.run(["kill", str(kid)], check=False)
+        parent.kill()
+        parent.wait()
