@@ -301,7 +301,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         ingestion = platform.ingestion()
         processors = [platform.processor(sport) for sport in args.sports]
-        distribution = platform.distribution()
+        distribution = platform.distribution(
+            **dict(item.split("=", 1) for item in args.distribution_env))
         await platform.wait_ready()
         out = workdir / "arrivals.json"
         receiver = await asyncio.create_subprocess_exec(
@@ -520,6 +521,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", default="e2e", help="report name (.data/bench/<name>.*)")
     parser.add_argument("--drain", type=float, default=90.0,
                         help="seconds to wait for the ledger after the load")
+    parser.add_argument("--distribution-env", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="settings for distribution, to try one (e.g. "
+                             "SPORTSFEED_DISTRIBUTION_FETCH_MAX_WAIT_MS=10)")
     args = parser.parse_args(argv)
     with contextlib.suppress(ImportError):
         import uvloop
