@@ -12,6 +12,7 @@ by key *name*: the key itself is never logged, counted or shown.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import sys
@@ -112,6 +113,8 @@ class Access:
         self.table = self._load() if self.enabled else KeyTable([])
         self.stats = AccessStats()
         self._buckets: dict[str, TokenBucket] = {}
+        # Refusals being held (paused) per key name: see ``pause_refusal``.
+        self._held: Counter[str] = Counter()
         # Told (old table, new table) after every reload that swapped the keys.
         self.listeners: list[Callable[[KeyTable, KeyTable], None]] = []
         # The WebSocket side's usage by key name, read at scrape time.
@@ -156,6 +159,18 @@ class Access:
         if bucket is None:
             bucket = self._buckets[key.name] = TokenBucket(key.limits.rate, key.limits.burst, now)
         return bucket.take(now)
+
+    async def pause_refusal(self, name: str) -> None:
+        """Hold a key's rate refusal for ``rate_limit_pause_s`` unless ``rate_limit_held``
+        of its refusals are already held (then it is answered at once)."""
+        pause = self._settings.rate_limit_pause_s
+        if pause <= 0 or self._held[name] >= self._settings.rate_limit_held:
+            return
+        self._held[name] += 1
+        try:
+            await asyncio.sleep(pause)
+        finally:
+            self._held[name] -= 1
 
     def count_request(self, name: str, surface: str) -> None:
         """One request (or WebSocket connection) by a recognised key."""

@@ -85,6 +85,13 @@ class DistributionSettings(BaseSettings):
     # over all its connections.
     rate_limit_per_second: float = Field(default=100.0, gt=0)
     rate_limit_burst: int = Field(default=200, ge=1)
+    # A REST request over its key's rate gets its 429, and a WebSocket connection over its
+    # key's connections its 4029, after this pause (at most ``rate_limit_held`` refusals
+    # held at once per key, the rest answered at once): a client that retries in a loop
+    # slows to its connections / the pause instead of taking the server's CPU from the
+    # other keys. 0: answer at once.
+    rate_limit_pause_s: float = Field(default=0.25, ge=0, le=5)
+    rate_limit_held: int = Field(default=64, ge=0)
     ws_max_connections_per_key: int = Field(default=20, ge=0)
     ws_max_subscriptions_per_key: int = Field(default=10_000, ge=0)
     # A connection that has not presented a key within this long is closed (4001).

@@ -142,12 +142,16 @@ async def test_a_key_over_its_rate_gets_429_with_retry_after_and_others_do_not(
     service: DistributionService,
 ) -> None:
     statuses = []
+    loop = asyncio.get_running_loop()
     for _ in range(4):
+        began = loop.time()
         status, body, headers = await call(service, "/v1/sports", SLOW_KEY)
         statuses.append(status)
         if status == 429:
             assert headers["Retry-After"] == "1"
             assert body["error"] == "rate_limited"
+            # Held for the pause (rate_limit_pause_s, 0.25 s): a retry loop slows down.
+            assert loop.time() - began >= 0.24
         assert (await call(service, "/v1/sports", TEST_KEY))[0] == 200
     assert statuses[:2] == [200, 200]
     assert 429 in statuses[2:]

@@ -158,10 +158,13 @@ async def test_connections_and_subscriptions_are_limited_per_key_others_unaffect
 ) -> None:
     url = service.ws_url
     async with ws_client(url, key=SMALL_KEY) as first, ws_client(url, key=SMALL_KEY) as second:
-        # The third is closed before its welcome.
+        # The third is closed before its welcome, after the key's refusal pause (0.25 s).
+        loop = asyncio.get_running_loop()
         async with connect(url, additional_headers={"Authorization": f"Bearer {SMALL_KEY}"}) as third:
+            began = loop.time()
             with pytest.raises(ConnectionClosed):
                 await asyncio.wait_for(third.recv(), 10)
+            assert loop.time() - began >= 0.2
             assert (third.close_code, third.close_reason) == (
                 4029, "key 'small' has 2 connections open, its limit")
         async with ws_client(url) as other:  # another key: not counted against small's

@@ -168,6 +168,27 @@ def test_access_charges_each_key_its_own_bucket_and_counts_by_name() -> None:
     assert access.authenticate("c" * 20) is None
 
 
+async def test_a_keys_rate_refusals_are_paused_up_to_its_held_bound() -> None:
+    access = Access(settings(api_keys=SecretStr(f"slow:{KEY_A}:rest,fast:{KEY_B}:all"),
+                             rate_limit_pause_s=0.3, rate_limit_held=2))
+    loop = asyncio.get_running_loop()
+
+    async def timed(name: str) -> float:
+        began = loop.time()
+        await access.pause_refusal(name)
+        return loop.time() - began
+
+    slow = await asyncio.gather(*(timed("slow") for _ in range(3)), timed("fast"))
+    assert sorted(slow[:3])[0] < 0.1  # the third of "slow" is answered at once
+    assert all(t >= 0.29 for t in sorted(slow[:3])[1:])
+    assert slow[3] >= 0.29  # another key's bound is its own
+    assert await timed("slow") >= 0.29  # released once answered
+    off = Access(settings(api_keys=SecretStr(f"slow:{KEY_A}:rest"), rate_limit_pause_s=0))
+    began = loop.time()
+    await off.pause_refusal("slow")
+    assert loop.time() - began < 0.05
+
+
 def test_without_keys_the_check_will_not_start_unless_turned_off() -> None:
     with pytest.raises(KeyConfigError, match="SPORTSFEED_DISTRIBUTION_AUTH=off"):
         Access(settings())

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -69,6 +70,14 @@ class AccessRefused(Exception):
                             content_type="application/json", headers=self.headers)
 
 
+class RateRefused(AccessRefused):
+    """A request over its key's rate (429): the key's name says whose pause it is."""
+
+    def __init__(self, key_name: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key_name = key_name
+
+
 def authorise(access: Access, header: str | None, surface: str | None) -> ConsumerKey:
     """The key of an ``Authorization`` header, charged and checked for ``surface``."""
     token = bearer_token(header)
@@ -86,7 +95,7 @@ def authorise(access: Access, header: str | None, surface: str | None) -> Consum
     if wait > 0:
         access.refuse(key.name, Refusal.RATE)
         seconds = max(1, math.ceil(wait))
-        raise AccessRefused(429, "rate_limited",
+        raise RateRefused(key.name, 429, "rate_limited",
                             f"key {key.name!r} is over its {key.limits.rate:g} requests a second: "
                             f"retry after {seconds} s", headers={"Retry-After": str(seconds)})
     if surface is not None and not key.allows(surface):
@@ -106,7 +115,12 @@ def guard(access: Access, surface: str | None, handler: Handler) -> Handler:
         return open_
 
     async def guarded(request: web.Request) -> web.StreamResponse:
-        _CURRENT.set(authorise(access, request.headers.get("Authorization"), surface))
+        try:
+            key = authorise(access, request.headers.get("Authorization"), surface)
+        except RateRefused as exc:
+            await access.pause_refusal(exc.key_name)  # a loop of retries slows down
+            raise
+        _CURRENT.set(key)
         return await handler(request)
 
     return guarded

@@ -25,7 +25,7 @@ from websockets.protocol import State
 from services.distribution.access import Access
 from services.distribution.keys import ConsumerKey
 from services.distribution.settings import DistributionSettings
-from services.distribution.ws.access import Denied, WsAccess
+from services.distribution.ws.access import CLOSE_TOO_MANY, Denied, WsAccess
 from services.distribution.ws.client import ClientSession
 from services.distribution.ws.frames import utc_iso
 from services.distribution.ws.hub import Hub
@@ -147,7 +147,7 @@ class WebSocketServer:
         )
         key = self._handshake_keys.pop(conn, None)
         if key is not None and (denied := self.keys.admit(client, key)) is not None:
-            await conn.close(denied.code, denied.reason)
+            await self._refuse(conn, denied, key)
             return
         self._hub.register(client)
         writer = asyncio.get_running_loop().create_task(client.run_writer())
@@ -174,7 +174,8 @@ class WebSocketServer:
                     found = self.keys.first_message(token_of(message))
                     denied = found if isinstance(found, Denied) else self.keys.admit(client, found)
                     if denied is not None:
-                        await conn.close(denied.code, denied.reason)
+                        await self._refuse(conn, denied,
+                                           found if isinstance(found, ConsumerKey) else None)
                         break
                     assert isinstance(found, ConsumerKey)
                     key = found
@@ -190,6 +191,13 @@ class WebSocketServer:
             self._hub.unregister(client)
             self.keys.release(client)
             await client.wait_writer(writer)
+
+    async def _refuse(self, conn: ServerConnection, denied: Denied, key: ConsumerKey | None) -> None:
+        """Close a refused connection; one over its key's connection limit after the key's
+        refusal pause (as REST's 429s), so that a client reconnecting in a loop slows down."""
+        if key is not None and denied.code == CLOSE_TOO_MANY:
+            await self.keys.access.pause_refusal(key.name)
+        await conn.close(denied.code, denied.reason)
 
     async def _on_message(self, client: ClientSession, message: ClientMessage) -> None:
         if isinstance(message, Subscribe | Resume):
