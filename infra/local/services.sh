@@ -117,7 +117,7 @@ prepare_pricing() {
   fi
   (cd "$REPO_ROOT" && "$PY" -m services.pricing fit --all --if-missing) >>"$log" 2>&1 \
     || log "pricing fit failed (see $log)"
-  log "pricing models: $(grep -E '^(football|basketball|tennis|ice_hockey): ' "$log" | tail -4 | cut -c1-90 | paste -sd';' -)"
+  log "pricing models: $(grep -E '^(football|basketball|tennis|ice_hockey): ' "$log" | tail -4 | cut -c1-90 | paste -sd';' - | sed 's/;/; /g')"
 }
 
 start_feed() {
