@@ -82,8 +82,12 @@ async def test_no_key_or_an_unknown_one_is_401_and_the_operational_routes_stay_o
         assert 'error="invalid_token"' in headers["WWW-Authenticate"]
     status, _, _ = await call(service, "/v1/trading/bets", "")
     assert status == 401
+    for path in ("/v1/ops/panels", "/v1/ops/targets", "/v1/ops/series/deltas"):
+        assert (await call(service, path, None))[0] == 401, path
+    status, body, _ = await call(service, "/v1/ops/panels", TEST_KEY)
+    assert (status, len(body["panels"])) == (200, 10)
     for path in ("/healthz", "/readyz", "/metrics", "/openapi.json", "/config.json", "/",
-                 "/static/app.js"):
+                 "/static/app.js", "/ops"):
         status, _, _ = await call(service, path, None)
         assert status == 200, path
     status, body, _ = await call(service, "/v1/events", TEST_KEY)
@@ -96,7 +100,8 @@ async def test_a_surface_outside_the_key_is_403_naming_it(service: DistributionS
     assert status == 200
     for path, scope in (("/v1/trading/strategies", "trading"), ("/v1/ledger/summary", "ledger"),
                         ("/v1/history/status", "history"), ("/v1/events/e00/prediction", "predictions"),
-                        ("/v1/access/usage", "metrics")):
+                        ("/v1/access/usage", "metrics"), ("/v1/ops/panels", "metrics"),
+                        ("/v1/ops/targets", "metrics"), ("/v1/ops/series/deltas", "metrics")):
         status, body, _ = await call(service, path, REST_KEY)
         assert (status, body["error"], body["scope"]) == (403, "forbidden", scope), path
         assert "restonly" in body["detail"]
