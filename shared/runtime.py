@@ -8,8 +8,27 @@ import logging
 import socket
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import faust
 
 log = logging.getLogger(__name__)
+
+
+def faust_worker(app: faust.App, *services: Any, loglevel: str) -> faust.Worker:
+    """A quiet Faust worker for ``app`` (and ``services``) without its terminal spinner.
+
+    Faust keeps a spinner unless the log level is below WARNING, and for it sets the
+    *root* logger to DEBUG with a handler of its own: every debug line of every library
+    (aiokafka logs one per request sent and frame read) then becomes a LogRecord that
+    walks the handlers. Measured in a processor at 500 msg/s: 5 % of its CPU.
+    """
+    import faust
+
+    worker = faust.Worker(app, *services, loglevel=loglevel, quiet=True)
+    worker.spinner = None
+    return worker
 
 
 def install_uvloop() -> bool:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import gc
 import logging
 
-import faust
-
 from services.pricing.runtime.app import build_app
 from services.pricing.runtime.metrics import Metrics
 from services.pricing.runtime.resources import PricingRuntime
 from services.pricing.settings import PricingSettings
-from shared.runtime import install_uvloop
+from shared.runtime import faust_worker, install_uvloop
 
 log = logging.getLogger(__name__)
 # Pricing allocates many short-lived floats and models; with the default thresholds the
@@ -28,7 +26,7 @@ def run(settings: PricingSettings) -> int:
     metrics = Metrics()
     runtime = PricingRuntime(settings, metrics)
     app = build_app(settings, runtime, metrics)
-    worker = faust.Worker(app, runtime, loglevel=settings.log_level, quiet=True)
+    worker = faust_worker(app, runtime, loglevel=settings.log_level)
     try:
         worker.execute_from_commandline()
     except SystemExit as exc:

@@ -6,15 +6,13 @@ import argparse
 import gc
 import logging
 
-import faust
-
 from services.processors.domain.sport_rules import stateful_rules
 from services.processors.runtime.app import build_app
 from services.processors.runtime.metrics import Metrics
 from services.processors.runtime.resources import ProcessorRuntime
 from services.processors.settings import ProcessorSettings
 from shared.enums import Sport
-from shared.runtime import install_uvloop
+from shared.runtime import faust_worker, install_uvloop
 
 
 def run(sport: Sport, settings: ProcessorSettings) -> int:
@@ -34,7 +32,7 @@ def run(sport: Sport, settings: ProcessorSettings) -> int:
     app = build_app(sport, settings, runtime, metrics)
     # The runtime is a worker service started before the app and stopped after it, so
     # the pools are open before the first batch and closed after the last commit.
-    worker = faust.Worker(app, runtime, loglevel=settings.log_level, quiet=True)
+    worker = faust_worker(app, runtime, loglevel=settings.log_level)
     try:
         worker.execute_from_commandline()
     except SystemExit as exc:

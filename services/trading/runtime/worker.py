@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 
-import faust
-
 from services.trading.domain.strategies import load_strategies
 from services.trading.runtime.app import build_app
 from services.trading.runtime.metrics import Metrics
 from services.trading.runtime.resources import TradingRuntime
 from services.trading.settings import TradingSettings
-from shared.runtime import install_uvloop
+from shared.runtime import faust_worker, install_uvloop
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +24,7 @@ def run(settings: TradingSettings) -> int:
     app = build_app(settings, runtime, metrics)
     # The runtime starts before the app's agents run a batch and stops after the last
     # commit: the pool is open for every batch.
-    worker = faust.Worker(app, runtime, loglevel=settings.log_level, quiet=True)
+    worker = faust_worker(app, runtime, loglevel=settings.log_level)
     try:
         worker.execute_from_commandline()
     except SystemExit as exc:
