@@ -340,7 +340,7 @@ class KafkaPublisher:
             except (Exception, asyncio.CancelledError):
                 pass  # a failure, a cancellation or a timeout: sorted out one by one below
             else:
-                self._metrics.kafka_publish_seconds.observe(time.perf_counter() - started)
+                self._metrics.observe_publish(time.perf_counter() - started)
                 return [(meta.partition, meta.offset) for meta in metas], None
         acks: list[Ack | None] = [None] * len(records)
         for i, fut in enumerate(futures):
@@ -358,7 +358,7 @@ class KafkaPublisher:
                 fut.add_done_callback(_consume)  # a late failure must not go unretrieved
                 if error is None:
                     error = "timed out waiting for Kafka's acknowledgement"
-        self._metrics.kafka_publish_seconds.observe(time.perf_counter() - started)
+        self._metrics.observe_publish(time.perf_counter() - started)
         return acks, error
 
     async def publish_rejected(self, topic: str, key: bytes, value: bytes) -> None:
