@@ -59,8 +59,6 @@ class IngestionSettings(BaseSettings):
 
     # Worker processes serving the port together (SO_REUSEPORT); 0: one per core.
     workers: int = Field(default=0, ge=0, le=64)
-    # Pin worker i of a group to the i-th usable CPU (Linux; see supervisor.py).
-    pin_workers: bool = True
     # Where a group of workers keeps its run directory (metrics, shared rate limits).
     data_dir: Path = Field(
         default=Path(".data"),

@@ -9,12 +9,8 @@ default is one per core) runs this: it
    lays out the metrics directory and the rate-limit file the workers share;
 2. starts the workers (``python -m services.ingestion --worker``) with
    ``PROMETHEUS_MULTIPROC_DIR`` pointing at the metrics directory;
-3. pins worker ``i`` to the ``i``-th CPU this process may use (round robin when there
-   are more workers than CPUs; ``SPORTSFEED_INGESTION_PIN_WORKERS=false`` turns it off):
-   on the 2-core machine, with the load generator and Kafka on the same cores, a worker
-   the scheduler kept moving spent 10-20 % more CPU per request (see docs/ingestion.md);
-4. restarts a worker that dies (its counters stay counted; its live gauges are dropped);
-5. on SIGTERM or SIGINT forwards SIGTERM to every worker, waits for each to drain and
+3. restarts a worker that dies (its counters stay counted; its live gauges are dropped);
+4. on SIGTERM or SIGINT forwards SIGTERM to every worker, waits for each to drain and
    exit, and exits 0 if all of them did (1 otherwise).
 
 It never imports prometheus_client's value classes before setting the directory, and
@@ -74,10 +70,9 @@ def prepare_run_dir(settings: IngestionSettings) -> tuple[IO[bytes], Path]:
 class _Group:
     """The worker processes and what the supervisor knows about them."""
 
-    def __init__(self, count: int, env: dict[str, str], pin: bool = False) -> None:
+    def __init__(self, count: int, env: dict[str, str]) -> None:
         self.count = count
         self.env = env
-        self.cpus = usable_cpus() if pin else []
         self.workers: dict[int, subprocess.Popen[bytes]] = {}
         self.stopping = False
 
@@ -85,9 +80,7 @@ class _Group:
         proc = subprocess.Popen([sys.executable, "-m", "services.ingestion", "--worker"],
                                 env=self.env)
         self.workers[slot] = proc
-        cpu = pin_to_cpu(proc.pid, slot, self.cpus)
-        log.info("worker %d started (pid %d%s)", slot, proc.pid,
-                 "" if cpu is None else f", on CPU {cpu}")
+        log.info("worker %d started (pid %d)", slot, proc.pid)
 
     def stop(self, signum: int, _: FrameType | None) -> None:
         if not self.stopping:
@@ -97,27 +90,6 @@ class _Group:
         for proc in self.workers.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-
-
-def usable_cpus() -> list[int]:
-    """The CPUs this process may run on, in order ([] where Linux affinity is missing)."""
-    try:
-        return sorted(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return []
-
-
-def pin_to_cpu(pid: int, slot: int, cpus: list[int]) -> int | None:
-    """Pin process ``pid`` to CPU ``cpus[slot % len(cpus)]``; the CPU, or None if not."""
-    if len(cpus) < 2:
-        return None
-    cpu = cpus[slot % len(cpus)]
-    try:
-        os.sched_setaffinity(pid, {cpu})
-    except OSError as exc:  # the worker is still fine unpinned
-        log.warning("could not pin worker pid %d to CPU %d: %s", pid, cpu, exc)
-        return None
-    return cpu
 
 
 def _mark_dead(pid: int, metrics: Path) -> None:
@@ -134,7 +106,7 @@ def supervise(settings: IngestionSettings) -> int:
         print(f"ingestion: configuration error: {exc}", file=sys.stderr)
         return 2
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics.resolve())}
-    group = _Group(settings.worker_count, env, pin=settings.pin_workers)
+    group = _Group(settings.worker_count, env)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, group.stop)
     log.info("supervisor %d: %d workers on http://%s:%d", os.getpid(), group.count,

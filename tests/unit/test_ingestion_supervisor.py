@@ -56,38 +56,6 @@ def test_a_group_needs_a_fixed_port(monkeypatch: pytest.MonkeyPatch,
     assert "fixed SPORTSFEED_INGESTION_PORT" in capsys.readouterr().err
 
 
-def test_workers_are_pinned_round_robin_to_the_usable_cpus() -> None:
-    import os
-    import subprocess
-    import sys
-
-    from services.ingestion.supervisor import pin_to_cpu, usable_cpus
-
-    cpus = usable_cpus()
-    assert pin_to_cpu(os.getpid(), 0, cpus[:1]) is None  # one CPU: nothing to spread
-    if len(cpus) < 2:
-        pytest.skip("needs two CPUs")
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    try:
-        for slot in range(len(cpus) + 1):
-            cpu = pin_to_cpu(child.pid, slot, cpus)
-            assert cpu == cpus[slot % len(cpus)]
-            assert os.sched_getaffinity(child.pid) == {cpu}
-    finally:
-        child.kill()
-        child.wait()
-    assert pin_to_cpu(child.pid, 0, cpus) is None  # gone: logged, not raised
-
-
-def test_pinning_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    from services.ingestion.settings import IngestionSettings
-
-    monkeypatch.setenv("SPORTSFEED_INGESTION_PIN_WORKERS", "false")
-    assert IngestionSettings().pin_workers is False
-    monkeypatch.delenv("SPORTSFEED_INGESTION_PIN_WORKERS")
-    assert IngestionSettings().pin_workers is True
-
-
 def _catches_sigterm(pid: int) -> bool:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("SigCgt:"):
