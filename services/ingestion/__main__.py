@@ -13,16 +13,31 @@ configuration error (no API keys, say) exits 2 with the reason on stderr.
 
 from __future__ import annotations
 
-import asyncio
-import logging
+import signal
 import sys
 
-from pydantic import ValidationError
 
-from services.ingestion.auth import load_api_keys
-from services.ingestion.errors import ConfigError
-from services.ingestion.settings import IngestionSettings
-from shared.runtime import install_uvloop, quiet_repeated_logs
+def _stop_before_serving(signum: int, _: object) -> None:
+    raise SystemExit(0)
+
+
+# A worker the supervisor stops while it is still starting (a group stopped right after
+# the first worker answered) has nothing in flight: it exits 0 like a drained one, rather
+# than dying of the signal (the supervisor then reported the whole group as failed).
+# Installed before the imports below, which take most of a worker's start-up; serve()
+# replaces it with the draining handler.
+if sys.argv[1:] == ["--worker"]:
+    signal.signal(signal.SIGTERM, _stop_before_serving)
+
+import asyncio  # noqa: E402
+import logging  # noqa: E402
+
+from pydantic import ValidationError  # noqa: E402
+
+from services.ingestion.auth import load_api_keys  # noqa: E402
+from services.ingestion.errors import ConfigError  # noqa: E402
+from services.ingestion.settings import IngestionSettings  # noqa: E402
+from shared.runtime import install_uvloop, quiet_repeated_logs  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

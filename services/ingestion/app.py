@@ -145,6 +145,7 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await ctx.gauges
         await publisher.stop()
+        metrics.flush()
 
     app.on_startup.append(start_publisher)
     app.on_cleanup.append(stop_publisher)

@@ -85,12 +85,35 @@ class DirectSend:
         self._max_size = producer._max_request_size - self._OVERHEAD
         self._partitioner = partitioner
         self._partitions: dict[str, tuple[TopicPartition, ...]] = {}
+        # The accumulator's synchronous parts that now() uses (aiokafka's, not a fake's).
+        self._sync = all(hasattr(self._accumulator, name) for name in (
+            "_batches", "_append_batch", "create_builder", "_closed", "_exception"))
 
     @staticmethod
     def supports(producer: Any) -> bool:
         """True for an ``AIOKafkaProducer`` whose private parts are where this expects."""
         return all(hasattr(producer, name) for name in (
             "_message_accumulator", "_request_timeout_ms", "_max_request_size", "client"))
+
+    def now(self, topic: str, value: bytes, key: bytes) -> asyncio.Future[Any] | None:
+        """Hand one record over without a coroutine when nothing could wait; else None.
+
+        What ``AIOKafkaProducer``'s accumulator does in ``add_message`` when the
+        partition's last batch has room (or there is none yet): append and return the
+        record's future. None — a topic not in the metadata, a record near the size
+        limit, a full batch, a closed or failed accumulator — means: ``await self(...)``,
+        which takes the ordinary path (and waits or raises as it would).
+        """
+        partitions = self._partitions.get(topic)
+        acc = self._accumulator
+        if (partitions is None or not self._sync or len(value) + len(key) > self._max_size
+                or acc._closed or acc._exception is not None):
+            return None
+        tp = partitions[self._partitioner.hashed(key) % len(partitions)]
+        pending = acc._batches.get(tp)
+        batch = pending[-1] if pending else acc._append_batch(acc.create_builder(), tp)
+        future: asyncio.Future[Any] | None = batch.append(key, value, None, headers=[])
+        return future
 
     def forget(self) -> None:
         """Metadata was refreshed: look the partitions up again."""
@@ -320,12 +343,14 @@ class KafkaPublisher:
         if producer is None or not self.ready:
             raise KafkaUnavailable(self.readiness()[1])
         started = time.perf_counter()
-        send = self._state.direct or producer.send
+        direct = self._state.direct
+        send = direct or producer.send
         futures: list[asyncio.Future[Any]] = []
         error: str | None = None
         try:
             for topic, key, value in records:
-                futures.append(await send(topic, value, key))
+                fut = direct.now(topic, value, key) if direct is not None else None
+                futures.append(fut if fut is not None else await send(topic, value, key))
         except Exception as exc:  # the rest are reported unacknowledged
             error = f"send failed: {exc!r}"
             if needs_new_producer(exc):
@@ -340,7 +365,7 @@ class KafkaPublisher:
             except (Exception, asyncio.CancelledError):
                 pass  # a failure, a cancellation or a timeout: sorted out one by one below
             else:
-                self._metrics.kafka_publish_seconds.observe(time.perf_counter() - started)
+                self._metrics.observe_publish(time.perf_counter() - started)
                 return [(meta.partition, meta.offset) for meta in metas], None
         acks: list[Ack | None] = [None] * len(records)
         for i, fut in enumerate(futures):
@@ -358,7 +383,7 @@ class KafkaPublisher:
                 fut.add_done_callback(_consume)  # a late failure must not go unretrieved
                 if error is None:
                     error = "timed out waiting for Kafka's acknowledgement"
-        self._metrics.kafka_publish_seconds.observe(time.perf_counter() - started)
+        self._metrics.observe_publish(time.perf_counter() - started)
         return acks, error
 
     async def publish_rejected(self, topic: str, key: bytes, value: bytes) -> None:

@@ -95,3 +95,51 @@ async def test_a_failed_rejected_record_publish_is_counted() -> None:
         text = await (await h.client.get("/metrics")).text()
     samples = _samples(text)
     assert _total(samples, "sportsfeed_ingestion_rejected_publish_failures_total") == 1
+
+
+def _histogram_samples(metrics: IngestionMetrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in metrics.registry.collect() for s in family.samples
+        if not s.name.endswith("_created")
+    }
+
+
+async def test_writes_are_coalesced_per_loop_turn_and_equal_direct_ones() -> None:
+    import asyncio
+
+    batched, direct = IngestionMetrics(), IngestionMetrics()
+    durations = [0.0004, 0.001, 0.003, 0.003, 0.02, 0.7, 12.0, 0.0025]
+    for i, seconds in enumerate(durations):
+        batched.observe_request("feed_json", 202, seconds)
+        batched.observe_publish(seconds / 2)
+        batched.count_received("acme", "football", "json", i + 1)
+        batched.count_accepted("acme", "football", "json", i)
+        batched.count_refused("acme", "football", "json", ReasonClass.SCHEMA)
+        direct.request_seconds.labels("feed_json", "202").observe(seconds)
+        direct.kafka_publish_seconds.observe(seconds / 2)
+        direct.received.labels("acme", "football", "json").inc(i + 1)
+        direct.accepted.labels("acme", "football", "json").inc(i)
+        direct.refused.labels("acme", "football", "json", "schema").inc()
+    # Nothing written yet: one write per value at the end of this turn of the loop.
+    assert batched.received.labels("acme", "football", "json")._value.get() == 0
+    await asyncio.sleep(0)
+    assert _histogram_samples(batched) == _histogram_samples(direct)
+    assert batched.received.labels("acme", "football", "json")._value.get() == 36
+
+
+async def test_render_writes_out_what_is_pending() -> None:
+    metrics = IngestionMetrics()
+    metrics.count_accepted("acme", "football", "json", 4)
+    metrics.observe_request("feed_json", 202, 0.002)
+    samples = _samples(metrics.render().decode())
+    assert _total(samples, "sportsfeed_ingestion_messages_accepted_total") == 4
+    assert _total(samples, "sportsfeed_ingestion_request_seconds_count") == 1
+
+
+def test_without_a_running_loop_writes_are_immediate() -> None:
+    metrics = IngestionMetrics()
+    metrics.count_received("acme", "football", "json", 2)
+    metrics.observe_publish(0.01)
+    assert metrics.received.labels("acme", "football", "json")._value.get() == 2
+    assert _total(_histogram_samples(metrics), "sportsfeed_ingestion_kafka_publish_seconds_count") == 1

@@ -131,3 +131,28 @@ async def test_direct_send_picks_kafkas_partition_and_falls_back_for_the_unusual
     await send("unknown", b"v", b"k")  # not in the metadata yet: the producer's own send
     await send("known", b"v" * 2000, b"k")  # too large: send() raises the size error
     assert producer.sent == ["unknown", "known"]
+
+
+async def test_direct_send_now_appends_to_the_partitions_batch_or_declines() -> None:
+    producer = AIOKafkaProducer(bootstrap_servers="127.0.0.1:1", max_batch_size=1024,
+                                max_request_size=2000)
+    send = DirectSend(producer, CachingPartitioner())
+    assert send.now("t", b"v", b"ev-1") is None  # topic not in the metadata: the await path
+    tps = (TopicPartition("t", 0), TopicPartition("t", 1))
+    send._partitions["t"] = tps
+    tp = tps[DefaultPartitioner()(b"ev-1", [0, 1], [0, 1])]
+    first = send.now("t", b"v" * 100, b"ev-1")
+    assert isinstance(first, asyncio.Future)
+    batches = producer._message_accumulator._batches[tp]
+    assert len(batches) == 1
+    assert batches[0].record_count == 1
+    assert send.now("t", b"v" * 1800, b"ev-1") is None  # near the size limit: send() checks
+    assert batches[0].record_count == 1
+    futures = [send.now("t", b"v" * 100, b"ev-1") for _ in range(20)]
+    assert None in futures  # the batch filled up: the caller awaits, as add_message would
+    full = futures.index(None)
+    assert full > 0
+    assert batches[0].record_count == 1 + full
+    producer._message_accumulator._closed = True
+    assert send.now("t", b"v", b"ev-1") is None  # closing: add_message raises ProducerClosed
+    assert DirectSend(_Producer(), CachingPartitioner()).now("known", b"v", b"k") is None

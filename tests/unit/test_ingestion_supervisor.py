@@ -54,3 +54,36 @@ def test_a_group_needs_a_fixed_port(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("SPORTSFEED_INGESTION_PORT", "0")
     assert entry.main([]) == 2
     assert "fixed SPORTSFEED_INGESTION_PORT" in capsys.readouterr().err
+
+
+def _catches_sigterm(pid: int) -> bool:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) & (1 << (15 - 1)))
+    return False
+
+
+def test_a_worker_stopped_while_starting_exits_0(tmp_path: Path) -> None:
+    """SIGTERM before the worker serves: exit 0, not death by the signal (the supervisor
+    counted that as a failed group)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "SPORTSFEED_INGESTION_API_KEYS": "acme:acme-key-0123456789abcdef",
+           "SPORTSFEED_INGESTION_PORT": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    worker = subprocess.Popen([sys.executable, "-m", "services.ingestion", "--worker"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 0.25  # well before the imports are done
+        while not _catches_sigterm(worker.pid):
+            assert time.monotonic() < deadline, "the worker does not catch SIGTERM early"
+            time.sleep(0.002)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
