@@ -8,12 +8,41 @@ import logging
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import faust
 
 log = logging.getLogger(__name__)
+
+
+def faust_app_settings(*, bootstrap: str, web_host: str, web_port: int, datadir: Path,
+                       **more: Any) -> dict[str, Any]:
+    """The Faust configuration every worker shares (processors, pricing, trading), plus
+    ``more`` (each app's own consumer and commit settings).
+
+    Raw bytes in and out (the services decode with the canonical model); topics are
+    created by ``python -m shared.topics``, never by a worker, and nothing runs "on
+    leader only"; the web server (health, readiness, metrics) in the event loop; state
+    in memory (Faust's tables are not used).
+    """
+    brokers = ";".join(f"kafka://{b.strip()}" for b in bootstrap.split(","))
+    return {
+        "broker": brokers,
+        "value_serializer": "raw",
+        "key_serializer": "raw",
+        "topic_allow_declare": False,
+        "topic_disable_leader": True,
+        "web_enabled": True,
+        "web_host": web_host,
+        "web_port": web_port,
+        "web_in_thread": False,
+        "store": "memory://",
+        "datadir": str(datadir),
+        "autodiscover": False,
+        **more,
+    }
 
 
 def faust_worker(app: faust.App, *services: Any, loglevel: str) -> faust.Worker:

@@ -19,35 +19,24 @@ from services.pricing.runtime.metrics import Metrics
 from services.pricing.runtime.resources import PricingRuntime
 from services.pricing.settings import PricingSettings
 from shared.enums import Sport
+from shared.runtime import faust_app_settings
 from shared.topics import Topics
 
 log = logging.getLogger(__name__)
 
 
 def faust_settings(settings: PricingSettings) -> dict[str, Any]:
-    """Faust configuration of the pricing app."""
-    brokers = ";".join(f"kafka://{b.strip()}" for b in settings.kafka.bootstrap.split(","))
-    return {
-        "broker": brokers,
-        "value_serializer": "raw",
-        "key_serializer": "raw",
-        # Topics are created by ``python -m shared.topics``; nothing runs on a leader only.
-        "topic_allow_declare": False,
-        "topic_disable_leader": True,
-        "web_enabled": True,
-        "web_host": settings.web_host,
-        "web_port": settings.web_port,
-        "web_in_thread": False,
-        "broker_commit_interval": settings.commit_interval_s,
-        "broker_session_timeout": settings.session_timeout_s,
-        "broker_heartbeat_interval": min(3.0, settings.session_timeout_s / 3),
-        "consumer_auto_offset_reset": "latest",
-        "stream_buffer_maxsize": settings.stream_buffer,
-        "stream_wait_empty": True,
-        "store": "memory://",
-        "datadir": str(settings.data_dir / settings.group_id),
-        "autodiscover": False,
-    }
+    """Faust configuration of the pricing app: a new group starts at the topics' end."""
+    return faust_app_settings(
+        bootstrap=settings.kafka.bootstrap, web_host=settings.web_host,
+        web_port=settings.web_port, datadir=settings.data_dir / settings.group_id,
+        broker_commit_interval=settings.commit_interval_s,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
+        consumer_auto_offset_reset="latest",
+        stream_buffer_maxsize=settings.stream_buffer,
+        stream_wait_empty=True,
+    )
 
 
 def build_app(settings: PricingSettings, runtime: PricingRuntime, metrics: Metrics) -> Any:

@@ -25,6 +25,7 @@ from services.processors.runtime.metrics import Metrics
 from services.processors.runtime.resources import Runtime
 from services.processors.settings import ProcessorSettings
 from shared.enums import Sport
+from shared.runtime import faust_app_settings
 
 log = logging.getLogger(__name__)
 
@@ -45,25 +46,12 @@ class ProcessorApp(faust.App):
 
 
 def faust_settings(sport: Sport, settings: ProcessorSettings) -> dict[str, Any]:
-    """Faust configuration of a sport's app."""
-    brokers = ";".join(f"kafka://{b.strip()}" for b in settings.kafka.bootstrap.split(","))
-    return {
-        "broker": brokers,
-        "value_serializer": "raw",
-        "key_serializer": "raw",
-        # Topics are created by ``python -m shared.topics``, never by a worker; no
-        # leader topic either (nothing here runs "on leader only").
-        "topic_allow_declare": False,
-        "topic_disable_leader": True,
-        "web_enabled": True,
-        "web_host": settings.web_host,
-        "web_port": settings.port_for(sport),
-        "web_in_thread": False,
-        "store": "memory://",
-        "datadir": str(settings.data_dir / settings.group_for(sport)),
-        "autodiscover": False,
-        "producer_acks": -1,
-    }
+    """Faust configuration of a sport's app (its Kafka clients are the runtime's own)."""
+    return faust_app_settings(
+        bootstrap=settings.kafka.bootstrap, web_host=settings.web_host,
+        web_port=settings.port_for(sport), datadir=settings.data_dir / settings.group_for(sport),
+        producer_acks=-1,
+    )
 
 
 def build_app(

@@ -24,37 +24,26 @@ from services.trading.runtime.pipeline import Record, RecordKind
 from services.trading.runtime.resources import TradingRuntime
 from services.trading.settings import TradingSettings
 from shared.enums import Sport
+from shared.runtime import faust_app_settings
 from shared.topics import Topics
 
 log = logging.getLogger(__name__)
 
 
 def faust_settings(settings: TradingSettings) -> dict[str, Any]:
-    """Faust configuration of the trading app."""
-    brokers = ";".join(f"kafka://{b.strip()}" for b in settings.kafka.bootstrap.split(","))
-    return {
-        "broker": brokers,
-        "value_serializer": "raw",
-        "key_serializer": "raw",
-        # Topics are created by ``python -m shared.topics``, never here.
-        "topic_allow_declare": False,
-        "topic_disable_leader": True,
-        "web_enabled": True,
-        "web_host": settings.web_host,
-        "web_port": settings.web_port,
-        "web_in_thread": False,
-        "broker_commit_interval": settings.commit_interval_s,
-        "broker_commit_every": 100_000,
-        "broker_session_timeout": settings.session_timeout_s,
-        "broker_heartbeat_interval": min(3.0, settings.session_timeout_s / 3),
-        "consumer_auto_offset_reset": "earliest",
-        "stream_buffer_maxsize": settings.stream_buffer,
-        "stream_wait_empty": True,
-        "store": "memory://",
-        "datadir": str(settings.data_dir / settings.group_id),
-        "autodiscover": False,
-        "producer_acks": -1,
-    }
+    """Faust configuration of the trading app: a new group reads the topics from the start."""
+    return faust_app_settings(
+        bootstrap=settings.kafka.bootstrap, web_host=settings.web_host,
+        web_port=settings.web_port, datadir=settings.data_dir / settings.group_id,
+        broker_commit_interval=settings.commit_interval_s,
+        broker_commit_every=100_000,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
+        consumer_auto_offset_reset="earliest",
+        stream_buffer_maxsize=settings.stream_buffer,
+        stream_wait_empty=True,
+        producer_acks=-1,
+    )
 
 
 def topic_kinds(prefix: str) -> dict[str, RecordKind]:
