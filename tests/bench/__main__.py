@@ -48,7 +48,7 @@ BENCHES = (
     # bench_processors has no --sport: it measures the football worker (the other
     # sports share the same core, their rules differ only in live-score checks).
     Bench("processors", "tests.bench.bench_processors", (),
-          ("--messages", "10000", "--events", "200", "--seconds", "5"), 900),
+          ("--messages", "40000", "--events", "200", "--seconds", "5"), 900),
     Bench("distribution", "tests.bench.bench_distribution", (),
           ("--subscribers", "200", "--rates", "50", "--seconds", "3", "--events", "200"), 600),
     # One consumer key floods REST and storms the WebSocket while another key's latency is

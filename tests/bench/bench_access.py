@@ -42,7 +42,8 @@ import aiohttp
 
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from shared.topics import Topics
-from tests.bench.bench_distribution import RawClient, Service, bench_delta, bench_snapshot, cpu_seconds
+from tests.bench.bench_distribution import RawClient, Service, bench_delta, bench_snapshot
+from tests.bench.bench_memory import cpu_seconds
 from tests.bench.report import bench_dir, cpu_probe_ms, table, write_report
 from tests.support.distribution import free_port, seed_mysql, service_env, start_process
 from tests.support.stack import fresh_local_stack

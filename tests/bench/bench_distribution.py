@@ -36,7 +36,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from shared.enums import EventStatus, MessageKind, Sport
@@ -44,6 +43,7 @@ from shared.live import EventDelta, EventSnapshot, FixtureState, MarketState, Ou
 from shared.model import Competition, Competitor
 from shared.settings import KafkaSettings
 from shared.topics import Topics
+from tests.bench.bench_memory import cpu_seconds
 from tests.bench.report import REPO, bench_dir, table, write_report
 from tests.support.distribution import (
     TEST_KEY,
@@ -226,12 +226,6 @@ def _pct(values: list[float], q: float) -> float:
 
 
 # --- the phases ------------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def lag_buckets(rest_port: int) -> list[tuple[float, float]]:

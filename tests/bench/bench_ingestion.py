@@ -44,6 +44,7 @@ from typing import Any
 from shared.settings import KafkaSettings
 from shared.topics import Topics, create_topics, delete_topics
 from tests.bench import loadgen
+from tests.bench.bench_memory import descendants, tree_cpu_seconds
 from tests.bench.profiling import Profiler
 from tests.bench.report import REPO, bench_dir, cpu_probe_ms, table, write_report
 from tests.support.ingestion_process import wait_group_ready
@@ -137,40 +138,17 @@ async def http_floor(conns: int, seconds: float) -> dict[str, Any]:
                     async with session.post(f"http://127.0.0.1:{port}/v1/feed/json"):
                         break
                 await asyncio.sleep(0.1)
-        cpu_before = cpu_seconds(proc.pid)
+        cpu_before = tree_cpu_seconds(proc.pid)
         stats = await loadgen.run_load(
             f"http://127.0.0.1:{port}/v1/feed/json", "x", 1, conns, seconds, odds_doc
         )
-        cpu = cpu_seconds(proc.pid) - cpu_before
+        cpu = tree_cpu_seconds(proc.pid) - cpu_before
         stats["cpu_us_per_request"] = round(cpu / max(stats["ok"], 1) * 1e6, 1)
         stats["cores_used"] = round(cpu / stats["seconds"], 2)
         return stats
     finally:
         proc.terminate()
         await proc.wait()
-
-
-def _stat(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process and its live children have used so far (Linux /proc).
-
-    The children are the workers of a group; their CPU counts from their start, so take
-    both readings while the same workers run.
-    """
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = _stat(int(entry.name))
-        except (OSError, IndexError):
-            continue  # gone meanwhile
-        if int(entry.name) == pid or int(fields[1]) == pid:
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def adapter_cost(size: int, rounds: int = 5) -> dict[str, float]:
@@ -283,11 +261,11 @@ async def _service_phases(args: argparse.Namespace, kafka: KafkaSettings, key: s
             profilers = [Profiler(pid, out / f"ingestion-{phase}-{workers}-{pid}.pyspy.txt",
                                   args.duration) for pid in pids] if args.profile else []
             probe = cpu_probe_ms()
-            cpu_before = cpu_seconds(service.proc.pid)
+            cpu_before = tree_cpu_seconds(service.proc.pid)
             stats = await loadgen.run_load(
                 f"{service.url}/v1/feed/json", key, size, conns, args.duration, odds_doc
             )
-            cpu = cpu_seconds(service.proc.pid) - cpu_before
+            cpu = tree_cpu_seconds(service.proc.pid) - cpu_before
             stats["cpu_probe_ms"] = (probe, cpu_probe_ms())
             stats["messages_per_s"] = round(stats["ok_per_s"] * size)
             # CPU the service spent per message: robust to other load on the machine.
@@ -310,14 +288,8 @@ async def _service_phases(args: argparse.Namespace, kafka: KafkaSettings, key: s
 
 
 def _group_pids(pid: int) -> list[int]:
-    """The workers of a group (the children of its supervisor), or the process alone."""
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with suppress(OSError, IndexError):
-                if int(_stat(int(entry.name))[1]) == pid:
-                    children.append(int(entry.name))
-    return children or [pid]
+    """The workers of a group (the processes under its supervisor), or the process alone."""
+    return descendants(pid) or [pid]
 
 
 def merge_tops(tops: list[list[tuple[str, float]]], n: int = 15) -> list[tuple[str, float]]:

@@ -39,6 +39,7 @@ from shared.model import FeedMessage
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from shared.storage.migrate import apply_migrations, drop_database
 from shared.topics import Topics, create_topics, delete_topics
+from tests.bench.bench_memory import cpu_seconds
 from tests.bench.profiling import Profiler
 from tests.bench.report import REPO, table, write_report
 from tests.support.processors import WorkerProcess, database, free_port, fresh
@@ -130,14 +131,6 @@ async def produce_paced(kafka: KafkaSettings, messages: list[FeedMessage], rate:
     finally:
         await producer.stop()
     return len(records) / (time.monotonic() - started)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux)."""
-    import os
-
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def histogram(text: str, name: str) -> list[tuple[float, float]]:
@@ -253,7 +246,7 @@ async def throughput(endpoints: Any, args: argparse.Namespace, logs: Path) -> di
         try:
             await worker.wait_ready()
             assert worker.proc is not None
-            cpu0 = cpu_seconds(worker.proc.pid)
+            cpu0, ready_at = cpu_seconds(worker.proc.pid), time.monotonic()
             profiler = (Profiler(worker.proc.pid, logs / "throughput.pyspy.txt", args.profile)
                         if args.profile else None)
             timeline = await wait_ledger(stack, len(messages), args.timeout)
@@ -265,7 +258,12 @@ async def throughput(endpoints: Any, args: argparse.Namespace, logs: Path) -> di
         last = timeline[-1]
         if last[0] <= first[0]:  # all in one batch: time it from the last empty poll
             first = max(((t, c) for t, c in timeline if c == 0), default=first)
-        rate = (last[1] - first[1]) / (last[0] - first[0]) if last[0] > first[0] else float("nan")
+        if last[0] - max(first[0], ready_at) < 0.5:
+            # Applied (nearly) before the worker said it was ready: nothing to time, and a
+            # rate from two polls would be absurd (the latency phase would offer it).
+            raise RuntimeError(f"{len(messages):,} messages were applied within 0.5 s of the "
+                               "worker's readiness: too few to time (--messages)")
+        rate = (last[1] - first[1]) / (last[0] - first[0])
         sizes = histogram(metrics, "sportsfeed_processor_batch_size")
         count = sizes[-1][1] if sizes else 0
         found = re.search(r"^sportsfeed_processor_batch_size_sum{[^}]*} ([0-9.e+]+)$", metrics, re.M)
