@@ -8,6 +8,7 @@ worker, and ends with the generator's audit plus direct checks in MySQL.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -84,7 +85,20 @@ async def test_two_workers_of_a_sport_one_killed_survivor_takes_all_partitions(
     # The second worker of the sport: same consumer group, its own web port.
     second = platform.processor(Sport.FOOTBALL, "processor-football-2")
     await platform.wait_ready()
-    owned = [set((await w.get("/readyz"))[1]["partitions"]) for w in (first, second)]
+    everything = set(range(platform.scope.kafka.partitions))
+
+    async def ownership() -> list[set[int]]:
+        return [set((await w.get("/readyz"))[1]["partitions"]) for w in (first, second)]
+
+    async def group_settled() -> bool:
+        # Each worker was ready alone first; the second one's join rebalances the group, and
+        # a snapshot taken mid-rebalance sees one worker revoked and the other not yet.
+        owned = await ownership()
+        return all(owned) and not owned[0] & owned[1] and owned[0] | owned[1] == everything
+
+    with contextlib.suppress(TimeoutError):
+        await wait_until(group_settled, 60, "the group settled: both workers owning partitions")
+    owned = await ownership()
     assert all(owned), owned  # both workers own partitions...
     assert not owned[0] & owned[1], owned  # ...none of them twice...
     assert owned[0] | owned[1] == set(range(platform.scope.kafka.partitions)), owned  # ...all
