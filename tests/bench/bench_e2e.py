@@ -32,6 +32,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import sys
 import time
 import uuid
@@ -259,6 +260,18 @@ def processor_stages(before: list[str], after: list[str]) -> dict[str, float]:
         if buckets and buckets[-1][1] > 0:
             stages[f"{short}_p50_ms"] = round(quantile(buckets, 0.50) * 1000, 1)
             stages[f"{short}_p99_ms"] = round(quantile(buckets, 0.99) * 1000, 1)
+
+    def total(texts: list[str], series: str) -> float:
+        return sum(float(m[1]) for text in texts
+                   for m in re.finditer(rf"^{series}{{[^}}]*}} ([0-9.e+]+)$", text, re.M))
+
+    batches = (total(after, "sportsfeed_processor_batch_size_count")
+               - total(before, "sportsfeed_processor_batch_size_count"))
+    records = (total(after, "sportsfeed_processor_batch_size_sum")
+               - total(before, "sportsfeed_processor_batch_size_sum"))
+    if batches > 0:
+        stages["batches"] = int(batches)
+        stages["mean_batch"] = round(records / batches, 1)
     return stages
 
 
@@ -299,8 +312,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"settings": {k: v for k, v in vars(args).items() if k != "command"},
                                "loadavg_before": os.getloadavg()}
     try:
-        ingestion = platform.ingestion()
-        processors = [platform.processor(sport) for sport in args.sports]
+        ingestion = platform.ingestion(**dict(item.split("=", 1) for item in args.ingestion_env))
+        processors = [platform.processor(sport, **dict(item.split("=", 1)
+                                                        for item in args.processor_env))
+                      for sport in args.sports]
         distribution = platform.distribution(
             **dict(item.split("=", 1) for item in args.distribution_env))
         await platform.wait_ready()
@@ -451,6 +466,8 @@ def markdown(r: dict[str, Any]) -> str:
     stages = [(f"{x['rate']:,.0f}", f"{x['to_applied_p50_ms']} / {x['to_applied_p99_ms']}",
                _pair(x["processor_stages"], "append_to_batch"),
                _pair(x["processor_stages"], "append_to_commit"),
+               f"{x['processor_stages'].get('batches', '-')} "
+               f"({x['processor_stages'].get('mean_batch', '-')})",
                f"{x['to_client_p50_ms']} / {x['to_client_p99_ms']}", x["drain_s"],
                f"{x['slip_p99_ms']} / {x['slip_max_ms']}",
                " / ".join(str(v) for v in x["cpu_share"].values()),
@@ -478,7 +495,8 @@ def markdown(r: dict[str, Any]) -> str:
         "this benchmark's processes plus Kafka, MariaDB and Redis: the difference is other "
         "work competing for the cores.", "",
         table(stages, ("msg/s", "POST → applied_at", "Kafka append → batch taken",
-                       "Kafka append → MySQL commit", "applied_at → client",
+                       "Kafka append → MySQL commit", "batches (mean records)",
+                       "applied_at → client",
                        "ledger caught up s after the load", "sender slip p99 / max ms",
                        f"CPU {cpu_names}",
                        "cores busy: machine / this benchmark")),
@@ -524,6 +542,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--distribution-env", nargs="*", default=[], metavar="NAME=VALUE",
                         help="settings for distribution, to try one (e.g. "
                              "SPORTSFEED_DISTRIBUTION_FETCH_MAX_WAIT_MS=10)")
+    parser.add_argument("--processor-env", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="settings for every processor (e.g. "
+                             "SPORTSFEED_PROCESSOR_BATCH_WITHIN_S=0.01)")
+    parser.add_argument("--ingestion-env", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="settings for ingestion (e.g. SPORTSFEED_INGESTION_WORKERS=1)")
     args = parser.parse_args(argv)
     with contextlib.suppress(ImportError):
         import uvloop

@@ -352,15 +352,16 @@ class Platform:
         self.procs.append(proc)
         return proc.start()
 
-    def ingestion(self) -> Proc:
+    def ingestion(self, **extra_env: str) -> Proc:
         """``python -m services.ingestion`` on a free port, accepting the generator's key."""
         port = free_port()
         env = {**self.scope.env(), "SPORTSFEED_INGESTION_PORT": str(port),
-               "SPORTSFEED_INGESTION_API_KEYS": f"{PROVIDER}:{self.key},{PROBE}:{self.probe_key}"}
+               "SPORTSFEED_INGESTION_API_KEYS": f"{PROVIDER}:{self.key},{PROBE}:{self.probe_key}",
+               **extra_env}
         return self._add(Proc("ingestion", ["services.ingestion"], env,
                               self.logs / "ingestion.log", port))
 
-    def processor(self, sport: Sport, name: str | None = None) -> Proc:
+    def processor(self, sport: Sport, name: str | None = None, **extra_env: str) -> Proc:
         """A worker of ``sport``; workers of one sport share the test's consumer group."""
         name = name or f"processor-{sport.value}"
         port = free_port()
@@ -372,7 +373,7 @@ class Platform:
                # move sooner.
                "SPORTSFEED_PROCESSOR_SESSION_TIMEOUT_S": "6",
                "SPORTSFEED_PROCESSOR_DATA_DIR": str(self.workdir / f"faust-{name}"),
-               "SPORTSFEED_PROCESSOR_LOG_LEVEL": "warning"}
+               "SPORTSFEED_PROCESSOR_LOG_LEVEL": "warning", **extra_env}
         return self._add(Proc(name, ["services.processors", sport.value], env,
                               self.logs / f"{name}.log", port))
 
