@@ -46,6 +46,11 @@ class FakeKafka:
         self.listener = listener
 
     async def getmany(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Record]]:
+        if timeout_ms == 0:  # what is buffered now, as aiokafka does
+            try:
+                return self.batches.get_nowait()
+            except asyncio.QueueEmpty:
+                return {}
         try:
             return await asyncio.wait_for(self.batches.get(), timeout_ms / 1000)
         except TimeoutError:
@@ -99,10 +104,12 @@ def records(n: int, start: int = 0) -> list[Record]:
     return [Record(encode_message(m.odds(f"e{i}")), start + i) for i in range(n)]
 
 
-async def started(h: Harness, *, commit_interval_s: float = 0.0) -> FeedConsumer:
+async def started(h: Harness, *, commit_interval_s: float = 0.0,
+                  batch_interval_s: float = 0.0) -> FeedConsumer:
     feed = FeedConsumer(KafkaSettings(topic_prefix="unit"), TOPIC, "g", h, batch_max=5000,
                         batch_within_s=0, commit_interval_s=commit_interval_s,
-                        session_timeout_s=10, consumer_factory=h.factory)
+                        session_timeout_s=10, batch_interval_s=batch_interval_s,
+                        consumer_factory=h.factory)
     await feed.start()
     assert h.kafka is not None
     await h.kafka.listener.on_partitions_assigned([P0, P1])
@@ -219,4 +226,36 @@ async def test_lag_counts_every_record_not_applied_and_the_age_of_the_oldest_in_
     assert (await feed.lag())[0][0] == 6
     h.kafka.high = {P0: 4, P1: 0}
     assert await feed.lag() == {0: (0, 0.0), 1: (0, 0.0)}
+    await feed.stop()
+
+
+async def test_a_busy_worker_starts_one_batch_per_interval_and_a_quiet_one_at_once() -> None:
+    h = Harness()
+    feed = await started(h, batch_interval_s=1.0)
+    assert h.kafka is not None
+    loop = asyncio.get_running_loop()
+
+    async def batches(n: int) -> float:
+        while len(h.seen) < n:
+            await asyncio.sleep(0.005)
+        return loop.time()
+
+    began = loop.time()
+    await h.kafka.batches.put({P0: records(1)})
+    first = await asyncio.wait_for(batches(1), 5)
+    assert first - began < 0.5  # after a quiet spell: taken at once
+    # Two fetches right after it: held until the interval has passed, then one batch.
+    await h.kafka.batches.put({P0: records(1, start=1)})
+    await asyncio.sleep(0.05)
+    await h.kafka.batches.put({P1: records(2, start=10)})
+    await asyncio.sleep(0.2)
+    assert h.seen == [[(0, 0)]]  # the second batch waits for the interval
+    second = await asyncio.wait_for(batches(2), 5)
+    assert second - first >= 0.95
+    assert h.seen == [[(0, 0)], [(0, 1), (1, 10), (1, 11)]]
+    # Quiet longer than the interval: the next record goes at once again.
+    await asyncio.sleep(1.1)
+    began = loop.time()
+    await h.kafka.batches.put({P0: records(1, start=2)})
+    assert await asyncio.wait_for(batches(3), 5) - began < 0.5
     await feed.stop()

@@ -75,7 +75,8 @@ class FeedConsumer(Service):
     def __init__(
         self, kafka: KafkaSettings, topic: str, group: str, pipeline: Pipeline, *,
         batch_max: int, batch_within_s: float, commit_interval_s: float,
-        session_timeout_s: float, wait_ready: Callable[[], Any] | None = None,
+        session_timeout_s: float, batch_interval_s: float = 0.0,
+        wait_ready: Callable[[], Any] | None = None,
         consumer_factory: Callable[..., Any] = AIOKafkaConsumer,
     ) -> None:
         super().__init__()
@@ -85,6 +86,8 @@ class FeedConsumer(Service):
         self._pipeline = pipeline
         self._batch_max = batch_max
         self._within = batch_within_s
+        self._interval = batch_interval_s
+        self._last_start = 0.0  # monotonic time the last batch was handed over
         self._commit_interval = commit_interval_s
         self._session_timeout = session_timeout_s
         self._wait_ready = wait_ready
@@ -148,7 +151,7 @@ class FeedConsumer(Service):
         while not self.should_stop and not self._stopping:
             try:
                 batch = await consumer.getmany(timeout_ms=2000, max_records=self._batch_max)
-                if batch and self._within > 0:
+                if batch:
                     await self._linger(batch)
             except ConsumerStoppedError:
                 return
@@ -174,18 +177,32 @@ class FeedConsumer(Service):
                     items = [i for i in items if i.partition in owned]
                     offsets = {tp: o for tp, o in offsets.items() if tp.partition in owned}
                 if items:
+                    self._last_start = time.monotonic()
                     self._inflight = asyncio.ensure_future(self._apply(items, offsets))
             await self._commit()
 
     async def _linger(self, batch: dict[TopicPartition, list[Any]]) -> None:
-        """Wait ``batch_within_s`` for more records: fewer, larger transactions."""
+        """Gather more records before the batch starts: fewer, larger transactions.
+
+        ``batch_within_s`` waits that long after the first records, always;
+        ``batch_interval_s`` waits only until that long has passed since the previous
+        batch started, so a worker that is busy starts at most one batch per interval
+        while a record after a quiet spell starts its batch at once.
+        """
         size = sum(map(len, batch.values()))
         if size >= self._batch_max:
             return
-        await asyncio.sleep(self._within)
-        more = await self._consumer.getmany(timeout_ms=0, max_records=self._batch_max - size)
-        for tp, records in more.items():
-            batch.setdefault(tp, []).extend(records)
+        wait = max(self._within, self._last_start + self._interval - time.monotonic())
+        if wait <= 0:
+            return
+        await asyncio.sleep(wait)
+        while size < self._batch_max:  # everything buffered by now, up to batch_max
+            more = await self._consumer.getmany(timeout_ms=0, max_records=self._batch_max - size)
+            if not more:
+                return
+            for tp, records in more.items():
+                batch.setdefault(tp, []).extend(records)
+                size += len(records)
 
     async def _apply(self, items: Sequence[Incoming], offsets: dict[TopicPartition, int]) -> None:
         plans = await self._pipeline.commit(items)  # returns once MySQL committed the batch

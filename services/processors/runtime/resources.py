@@ -90,6 +90,7 @@ class ProcessorRuntime(Service):
             s.kafka, Topics(s.kafka.topic_prefix).feed(self.rules.sport),
             s.group_for(self.rules.sport), self.processor,
             batch_max=s.batch_max, batch_within_s=s.batch_within_s,
+            batch_interval_s=s.batch_interval_s,
             commit_interval_s=s.commit_interval_s, session_timeout_s=s.session_timeout_s,
         )
         await self.feed.start()
