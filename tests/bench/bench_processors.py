@@ -275,6 +275,10 @@ async def throughput(endpoints: Any, args: argparse.Namespace, logs: Path) -> di
             "apply_s": round(last[0] - first[0], 2),
             "worker_cpu_us_per_message": round((cpu1 - cpu0) / len(messages) * 1e6, 1),
             "mean_batch": round(float(found[1]) / count, 1) if found and count else None,
+            # Batches decided ahead while the one before them was written (overlap).
+            "prepared": {m[1]: int(float(m[2])) for m in re.finditer(
+                r'^sportsfeed_processor_prepared_batches_total{[^}]*outcome="([^"]+)"[^}]*}'
+                r" ([0-9.e+]+)$", metrics, re.M)},
             "dispositions": await dispositions(stack),
             "exit_code": code,
             "faust_ceiling": ceiling,
@@ -373,7 +377,8 @@ def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
         table(rows, ("measure", "result", "goal", "")),
         "",
         f"Worker CPU: {t['worker_cpu_us_per_message']} us per message; mean batch "
-        f"{t['mean_batch']} records. Ledger after the runs: {ledgers}.",
+        f"{t['mean_batch']} records; batches decided ahead while the one before was "
+        f"written: {t.get('prepared') or 'none'}. Ledger after the runs: {ledgers}.",
         "",
         *_ceiling_lines(t.get("faust_ceiling")),
     ])

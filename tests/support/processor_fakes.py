@@ -7,6 +7,7 @@ transaction is imaginary. Failures are injected per call.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from services.processors.domain.incoming import Incoming
 from services.processors.domain.plan import BatchPlan, LedgerKey, plan_batch
 from services.processors.domain.rules import StatefulRules
 from services.processors.domain.state import EventState
+from services.processors.storage.store import Prepared
 from shared.codec import RejectedRecord
 from shared.live import EventDelta, EventSnapshot
 
@@ -37,7 +39,15 @@ class FakeStore:
         self.refusal: BaseException | None = None
         self.calls = 0
 
-    async def apply(self, items: Sequence[Incoming], applied_at: datetime) -> BatchPlan:
+    async def writing(self) -> None:
+        await asyncio.Event().wait()  # never: nothing is decided ahead here
+
+    def prepare(self, items: Sequence[Incoming], applied_at: datetime) -> Prepared | None:
+        return None
+
+    async def apply(
+        self, items: Sequence[Incoming], applied_at: datetime, prepared: Prepared | None = None,
+    ) -> BatchPlan:
         self.calls += 1
         if self.fail_next:
             raise self.fail_next.pop(0)

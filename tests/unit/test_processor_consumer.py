@@ -89,7 +89,10 @@ class Harness:
         self.kafka = FakeKafka(**config)
         return self.kafka
 
-    async def commit(self, items: Sequence[Incoming]) -> list[int]:
+    async def prepare(self, items: Sequence[Incoming], before: asyncio.Future[Any]) -> None:
+        return None
+
+    async def commit(self, items: Sequence[Incoming], prepared: Any = None) -> list[int]:
         self.entered.set()
         await self.gate.wait()  # the MySQL transaction
         self.seen.append([(i.partition, i.offset) for i in items])

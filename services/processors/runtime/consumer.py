@@ -8,10 +8,11 @@ to the :class:`~.pipeline.BatchProcessor` as it was fetched: as many records as 
 buffered, up to ``batch_max`` (so under a backlog batches grow to the backlog).
 
 Batches are pipelined, in order: while batch N's MySQL transaction runs, batch N+1 is
-fetched and decoded; once N has committed, N+1 is decided and committed while N's
+fetched, decoded and decided ahead on the states N is writing (the store uses that
+decision only if, once N+1's events are locked, MySQL has what it was decided on;
+otherwise N+1 is decided again); once N has committed, N+1 is committed while N's
 snapshots and deltas go to Redis and the updates topic (those steps run one batch after
-another, so deltas stay in version order). Deciding N+1 waits for N's commit, since it
-threads the states N left.
+another, so deltas stay in version order).
 
 The guarantees are Faust's, kept by hand:
 
@@ -51,8 +52,11 @@ log = logging.getLogger(__name__)
 class Pipeline(Protocol):
     """What the consumer needs of :class:`~.pipeline.BatchProcessor`."""
 
-    async def commit(self, items: Sequence[Incoming]) -> Sequence[Any]:
-        """Decide and commit a batch to MySQL; its plans."""
+    async def prepare(self, items: Sequence[Incoming], before: asyncio.Future[Any]) -> Any:
+        """Decide a batch ahead while ``before`` writes its transaction (or None)."""
+
+    async def commit(self, items: Sequence[Incoming], prepared: Any = None) -> Sequence[Any]:
+        """Decide (or take what was prepared, if it holds) and commit a batch; its plans."""
 
     async def after_commit(self, plans: Sequence[Any]) -> None:
         """Publish committed plans (Redis, the updates topic)."""
@@ -167,6 +171,11 @@ class FeedConsumer(Service):
                     first = records[0]
                     stamp = first.timestamp / 1000 if first.timestamp is not None else time.time()
                     self._held.setdefault(tp, []).append((first.offset, stamp))
+                # Decided ahead while the batch before writes its transaction: the CPU
+                # work overlaps MySQL's, and the store checks it still holds before use.
+                inflight, prepared = self._inflight, None
+                if inflight is not None and not inflight.done():
+                    prepared = await self._pipeline.prepare(items, inflight)
                 await self._settle()
                 if self._stopping:  # fetched as the worker stopped: replayed after restart
                     return
@@ -176,9 +185,10 @@ class FeedConsumer(Service):
                 if len(owned) < len(offsets):
                     items = [i for i in items if i.partition in owned]
                     offsets = {tp: o for tp, o in offsets.items() if tp.partition in owned}
+                    prepared = None  # decided for records this worker no longer owns
                 if items:
                     self._last_start = time.monotonic()
-                    self._inflight = asyncio.ensure_future(self._apply(items, offsets))
+                    self._inflight = asyncio.ensure_future(self._apply(items, offsets, prepared))
             await self._commit()
 
     async def _linger(self, batch: dict[TopicPartition, list[Any]]) -> None:
@@ -204,8 +214,11 @@ class FeedConsumer(Service):
                 batch.setdefault(tp, []).extend(records)
                 size += len(records)
 
-    async def _apply(self, items: Sequence[Incoming], offsets: dict[TopicPartition, int]) -> None:
-        plans = await self._pipeline.commit(items)  # returns once MySQL committed the batch
+    async def _apply(
+        self, items: Sequence[Incoming], offsets: dict[TopicPartition, int], prepared: Any = None,
+    ) -> None:
+        # Returns once MySQL committed the batch.
+        plans = await self._pipeline.commit(items, prepared)
         for tp, offset in offsets.items():
             if tp in self.assignment:
                 self._committable[tp] = offset

@@ -51,6 +51,14 @@ class Metrics:
             "Kafka record timestamp to the batch that holds it reaching the processor",
             ["sport"], registry=r, buckets=LATENCY_BUCKETS,
         ).labels(self.sport)
+        self.prepared = Counter(
+            "sportsfeed_processor_prepared_batches",
+            "Batches decided ahead while the batch before them was written: used (MySQL "
+            "held what they were decided on), dropped (decided again), or not possible",
+            ["sport", "outcome"], registry=r,
+        )
+        for outcome in ("used", "dropped", "not_possible"):
+            self.prepared.labels(self.sport, outcome)
         self.mysql_retries = Counter(
             "sportsfeed_processor_mysql_retries", "Batches retried after a MySQL failure",
             ["sport"], registry=r,

@@ -9,17 +9,18 @@ batch (the events are remembered and repaired).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from services.processors.domain.incoming import Envelope, Incoming
 from services.processors.domain.plan import BatchPlan
 from services.processors.runtime.metrics import Metrics, observe_many
-from services.processors.storage.store import classify
+from services.processors.storage.store import Prepared, classify
 from shared.codec import RejectedRecord
 from shared.live import EventDelta, EventSnapshot
 from shared.retry import RetryCallState, retrying
@@ -30,8 +31,16 @@ log = logging.getLogger(__name__)
 class StoreLike(Protocol):
     """What the pipeline needs of the storage layer (faked in unit tests)."""
 
-    async def apply(self, items: Sequence[Incoming], applied_at: datetime) -> BatchPlan:
-        """Decide and commit one batch."""
+    async def apply(
+        self, items: Sequence[Incoming], applied_at: datetime, prepared: Prepared | None = ...,
+    ) -> BatchPlan:
+        """Decide and commit one batch (with what :meth:`prepare` decided ahead, if it holds)."""
+
+    async def writing(self) -> None:
+        """Return once a batch's transaction is being written."""
+
+    def prepare(self, items: Sequence[Incoming], applied_at: datetime) -> Prepared | None:
+        """Decide a batch ahead on the states of the one being written, if possible."""
 
     async def snapshots(self, event_ids: Iterable[str] | None = None) -> list[EventSnapshot]:
         """Snapshots from the durable state."""
@@ -158,17 +167,38 @@ class BatchProcessor:
         await self.after_commit(plans)
         return plans
 
-    async def commit(self, items: Sequence[Incoming]) -> list[BatchPlan]:
+    async def prepare(
+        self, items: Sequence[Incoming], before: asyncio.Future[Any],
+    ) -> Prepared | None:
+        """Decide ``items`` while the batch ``before`` them writes its transaction, so that
+        this CPU work overlaps MySQL's; None when ``before`` ends first or the store cannot
+        decide without MySQL. :meth:`commit` uses it only if it still holds then."""
+        writing = asyncio.ensure_future(self.store.writing())
+        try:
+            await asyncio.wait([writing, before], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            writing.cancel()
+        if before.done():  # nothing left to overlap with
+            return None
+        prepared = self.store.prepare(items, self._clock())
+        if prepared is None:
+            self.metrics.prepared.labels(self.metrics.sport, "not_possible").inc()
+        return prepared
+
+    async def commit(
+        self, items: Sequence[Incoming], prepared: Prepared | None = None,
+    ) -> list[BatchPlan]:
         """Decide and commit a batch to MySQL (retrying as long as it takes): after this
         its records may be acknowledged. Redis and the updates topic come after
-        (:meth:`after_commit`), which the feed consumer overlaps with the next batch."""
+        (:meth:`after_commit`), which the feed consumer overlaps with the next batch.
+        ``prepared`` is what :meth:`prepare` decided for these items, if anything."""
         if not items:
             return []
         started = time.perf_counter()
         received = time.time()
         stamps = [i.timestamp for i in items if i.timestamp is not None]
         observe_many(self.metrics.receive_delay, (max(0.0, received - t) for t in stamps))
-        plans = await self._apply(list(items))
+        plans = await self._apply(list(items), prepared)
         committed = time.time()
         self.metrics.batch_size.observe(len(items))
         self.metrics.apply_seconds.observe(time.perf_counter() - started)
@@ -206,7 +236,9 @@ class BatchProcessor:
         except Exception as exc:  # Kafka away: clients see a version gap and resync
             log.error("publishing %d deltas failed: %r", len(plan.deltas), exc)
 
-    async def _apply(self, items: list[Incoming]) -> list[BatchPlan]:
+    async def _apply(
+        self, items: list[Incoming], prepared: Prepared | None = None,
+    ) -> list[BatchPlan]:
         """Commit ``items``; a batch MySQL refuses is split to find the refused message.
 
         Transient and systemic failures keep the batch: retried with backoff for as long
@@ -216,8 +248,10 @@ class BatchProcessor:
                                       retry_on=_Stall, before_sleep=self._stalled):
             with attempt:
                 try:
-                    plan = await self.store.apply(items, self._clock())
+                    # A prepared plan serves the first attempt only (the store checks it).
+                    plan = await self.store.apply(items, self._clock(), prepared)
                 except Exception as exc:
+                    prepared = None
                     failure = classify(exc)
                     if failure == "message" and len(items) > 1:
                         half = len(items) // 2
@@ -233,6 +267,9 @@ class BatchProcessor:
                         failure = "systemic"
                     raise _Stall(exc, failure, len(items)) from exc
                 self._progressed()
+                if prepared is not None:
+                    used = "used" if plan is prepared.plan else "dropped"
+                    self.metrics.prepared.labels(self.metrics.sport, used).inc()
                 return [plan]
         raise AssertionError("unreachable: the retries never give up")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -23,7 +24,7 @@ from services.processors.domain.plan import BatchPlan, LedgerKey, plan_batch
 from services.processors.domain.rules import StatefulRules
 from services.processors.domain.state import EventState
 from services.processors.storage.read import fill_closing_details, load_states
-from services.processors.storage.write import write_plan
+from services.processors.storage.write import plan_sql, write_plan
 from shared.enums import MessageKind, Sport
 from shared.live import EventSnapshot
 from shared.storage.pool import Pool, from_db_datetime, to_db_datetime
@@ -46,6 +47,24 @@ _DRIVER_FILES = ("/aiomysql/", "/pymysql/", "/asyncio/")
 Failure = Literal["transient", "message", "systemic"]
 # A batch holding one of these needs what MySQL knows of closed markets (fill_closing_details).
 _CLOSING_KINDS = frozenset({MessageKind.SETTLEMENT, MessageKind.CANCEL, MessageKind.ROLLBACK})
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A batch decided ahead, on the states the batch before it (``base``) is committing.
+
+    :meth:`Store.apply` uses it only when what it was decided on is what MySQL has once
+    its own transaction holds the locks: ``base`` is the last plan this store committed,
+    the ledger holds exactly ``hits`` of the batch's message ids, and every event has the
+    version in ``versions`` (None: no such event). Anything else and the batch is
+    decided again, as if nothing had been prepared.
+    """
+
+    base: BatchPlan
+    plan: BatchPlan
+    sql: list[str]
+    hits: dict[str, LedgerKey]
+    versions: dict[str, int | None]
 
 
 def error_code(exc: BaseException) -> int | None:
@@ -110,14 +129,27 @@ class Store:
         self._timeout = timeout_s
         # One transaction at a time per worker: batches and silence sweeps share the cache.
         self._lock = asyncio.Lock()
+        # The plan whose transaction is being written now (while set, the next batch can
+        # be decided on its states: :meth:`prepare`), and the last plan committed.
+        self._writing: BatchPlan | None = None
+        self._writing_now = asyncio.Event()
+        self._committed: BatchPlan | None = None
+        self.prepared_used = 0
+        self.prepared_dropped = 0
 
     @property
     def sport(self) -> Sport:
         """The sport this store serves."""
         return self._rules.sport
 
-    async def apply(self, items: Sequence[Incoming], applied_at: datetime) -> BatchPlan:
-        """Decide and write one batch in one transaction; returns the committed plan."""
+    async def apply(
+        self, items: Sequence[Incoming], applied_at: datetime, prepared: Prepared | None = None,
+    ) -> BatchPlan:
+        """Decide and write one batch in one transaction; returns the committed plan.
+
+        ``prepared`` (from :meth:`prepare`, for these very items) is used when it still
+        holds once the events are locked; otherwise the batch is decided here.
+        """
         message_ids = list({i.message_id for i in items if i.message_id is not None})
         event_ids = sorted({
             i.message.event_id for i in items if i.message is not None
@@ -135,15 +167,76 @@ class Store:
                 f"SELECT id, version FROM events WHERE id IN ({_in(event_ids)}) FOR UPDATE",
             ], [*message_ids, *event_ids])
             hits: dict[str, LedgerKey] = {mid: (sport, p, o) for mid, sport, p, o in hit_rows}
-            states = await self._load(cur, event_ids, {r[0]: int(r[1]) for r in version_rows})
-            for event_id in closing_events:
-                state = states.get(event_id)
-                if state is not None:
-                    states[event_id] = await fill_closing_details(cur, state)
-            plan = plan_batch(items, states, hits, self._rules, applied_at)
-            await write_plan(cur, plan, commit=True)
+            versions = {r[0]: int(r[1]) for r in version_rows}
+            sql: list[str] | None = None
+            if prepared is not None and self._holds(prepared, hits, versions):
+                plan, sql = prepared.plan, prepared.sql
+                self.prepared_used += 1
+            else:
+                if prepared is not None:
+                    self.prepared_dropped += 1
+                states = await self._load(cur, event_ids, versions)
+                for event_id in closing_events:
+                    state = states.get(event_id)
+                    if state is not None:
+                        states[event_id] = await fill_closing_details(cur, state)
+                plan = plan_batch(items, states, hits, self._rules, applied_at)
+            self._writing = plan
+            self._writing_now.set()
+            try:
+                await write_plan(cur, plan, commit=True, sql=sql)
+            finally:
+                self._writing = None
+                self._writing_now.clear()
+        self._committed = plan
         self._remember(plan.before, plan.after)
         return plan
+
+    async def writing(self) -> None:
+        """Return once a batch's transaction is being written (its plan is decided)."""
+        await self._writing_now.wait()
+
+    def prepare(self, items: Sequence[Incoming], applied_at: datetime) -> Prepared | None:
+        """Decide ``items`` now, on the states of the batch being written, so that the CPU
+        work overlaps that batch's round trip; None when it cannot be done without MySQL
+        (nothing is being written, an event neither that batch nor memory holds, or a
+        settlement, cancel or rollback, which read what MySQL knows of closed markets)."""
+        base = self._writing
+        if base is None:
+            return None
+        event_ids: set[str] = set()
+        for item in items:
+            msg = item.message
+            if msg is not None:
+                if msg.kind in _CLOSING_KINDS:
+                    return None
+                event_ids.add(msg.event_id)
+        states: dict[str, EventState | None] = {}
+        for event_id in sorted(event_ids):
+            if event_id in base.after:
+                states[event_id] = base.after[event_id]
+            elif event_id in base.before:
+                states[event_id] = base.before[event_id]
+            elif (cached := self._cache.get(event_id)) is not None:
+                states[event_id] = cached
+            else:
+                return None
+        ids = {i.message_id for i in items if i.message_id is not None}
+        # What the ledger will hold of these ids once the base commits: its own rows (a
+        # row committed before it shows in MySQL's answer and drops the prepared plan).
+        hits: dict[str, LedgerKey] = {
+            r.message_id: (r.sport.value, r.partition, r.offset)
+            for r in base.ledger if r.message_id in ids
+        }
+        plan = plan_batch(items, states, hits, self._rules, applied_at)
+        return Prepared(base=base, plan=plan, sql=plan_sql(plan), hits=hits, versions={
+            e: s.version if s is not None else None for e, s in states.items()})
+
+    def _holds(self, prepared: Prepared, hits: dict[str, LedgerKey],
+               versions: dict[str, int]) -> bool:
+        """True when MySQL, locked now, has what ``prepared`` was decided on."""
+        return (prepared.base is self._committed and hits == prepared.hits
+                and all(versions.get(e) == v for e, v in prepared.versions.items()))
 
     async def suspend_silent_provider(
         self, provider: str, silent_since: datetime, now: datetime
@@ -181,6 +274,7 @@ class Store:
                 (to_db_datetime(now), provider, to_db_datetime(silent_since)),
             )
             await write_plan(cur, plan, commit=True)
+        self._committed = plan
         self._remember(plan.before, plan.after)
         return plan if plan.deltas else None
 

@@ -253,7 +253,11 @@ def _state_sql(plan: BatchPlan) -> list[str]:
     ]
 
 
-async def write_plan(cur: Any, plan: BatchPlan, *, commit: bool = False) -> None:
-    """Run the batch's writes (and its ``COMMIT``) in as few round trips as possible."""
-    sql = plan_sql(plan)
+async def write_plan(
+    cur: Any, plan: BatchPlan, *, commit: bool = False, sql: list[str] | None = None,
+) -> None:
+    """Run the batch's writes (and its ``COMMIT``) in as few round trips as possible;
+    ``sql`` is the plan's :func:`plan_sql` when it was rendered already."""
+    if sql is None:
+        sql = plan_sql(plan)
     await run_script(cur, [*sql, "COMMIT"] if commit else sql)
