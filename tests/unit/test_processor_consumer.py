@@ -265,3 +265,30 @@ async def test_a_busy_worker_starts_one_batch_per_interval_and_a_quiet_one_at_on
     await h.kafka.batches.put({P0: records(1, start=2)})
     assert await batches(3) - began < 0.5
     await feed.stop()
+
+
+async def test_records_fetched_before_a_rebalance_are_let_go_even_if_the_partition_comes_back(
+) -> None:
+    h = Harness()
+    feed = await started(h, batch_interval_s=0.5)
+    assert h.kafka is not None
+    await h.kafka.batches.put({P0: records(1)})
+    for _ in range(200):
+        if h.seen:
+            break
+        await asyncio.sleep(0.005)
+    assert h.seen == [[(0, 0)]]
+    # Fetched, then held for the interval; meanwhile a rebalance takes every partition
+    # and gives them back: the owner starts again at the committed offset (1), so the
+    # same records are fetched again and must be applied once.
+    await h.kafka.batches.put({P0: records(2, start=1)})
+    await asyncio.sleep(0.1)
+    await h.kafka.listener.on_partitions_revoked([P0, P1])
+    await h.kafka.listener.on_partitions_assigned([P0, P1])
+    await h.kafka.batches.put({P0: records(2, start=1)})
+    for _ in range(400):
+        if len(h.seen) > 1:
+            break
+        await asyncio.sleep(0.005)
+    assert h.seen == [[(0, 0)], [(0, 1), (0, 2)]]
+    await feed.stop()

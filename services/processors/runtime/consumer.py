@@ -113,6 +113,8 @@ class FeedConsumer(Service):
         self._behind = BehindSince()
         # Partitions a rebalance is taking away: no new batch starts on their records.
         self._leaving: set[TopicPartition] = set()
+        # The partitions each rebalance so far took away, in order.
+        self._revocations: list[set[TopicPartition]] = []
 
     async def on_start(self) -> None:
         """Join the group (the records are fetched by :meth:`_run`)."""
@@ -155,8 +157,10 @@ class FeedConsumer(Service):
         while not self.should_stop and not self._stopping:
             try:
                 batch = await consumer.getmany(timeout_ms=2000, max_records=self._batch_max)
+                # Rebalances so far: one after this point takes these records away.
+                mark = len(self._revocations)
                 if batch:
-                    await self._linger(batch)
+                    mark = await self._linger(batch, mark)
             except ConsumerStoppedError:
                 return
             if batch:
@@ -179,9 +183,12 @@ class FeedConsumer(Service):
                 await self._settle()
                 if self._stopping:  # fetched as the worker stopped: replayed after restart
                     return
-                # A rebalance meanwhile may have taken some partitions: their records
-                # belong to the new owner now.
-                owned = {tp.partition for tp in self.assignment - self._leaving if tp in offsets}
+                # A rebalance meanwhile took partitions: their records belong to the new
+                # owner now, who starts at the committed offset; and a partition given
+                # back to this worker starts there again too (its records would come twice).
+                gone = set().union(*self._revocations[mark:])
+                owned = {tp.partition for tp in self.assignment - self._leaving - gone
+                         if tp in offsets}
                 if len(owned) < len(offsets):
                     items = [i for i in items if i.partition in owned]
                     offsets = {tp: o for tp, o in offsets.items() if tp.partition in owned}
@@ -191,28 +198,35 @@ class FeedConsumer(Service):
                     self._inflight = asyncio.ensure_future(self._apply(items, offsets, prepared))
             await self._commit()
 
-    async def _linger(self, batch: dict[TopicPartition, list[Any]]) -> None:
+    async def _linger(self, batch: dict[TopicPartition, list[Any]], mark: int) -> int:
         """Gather more records before the batch starts: fewer, larger transactions.
 
         ``batch_within_s`` waits that long after the first records, always;
         ``batch_interval_s`` waits only until that long has passed since the previous
         batch started, so a worker that is busy starts at most one batch per interval
-        while a record after a quiet spell starts its batch at once.
+        while a record after a quiet spell starts its batch at once. Returns the
+        rebalance count the batch's records date from (``mark`` unless a rebalance
+        came while waiting: the records from before it are let go, since the partitions'
+        owners start again at the committed offsets).
         """
         size = sum(map(len, batch.values()))
         if size >= self._batch_max:
-            return
+            return mark
         wait = max(self._within, self._last_start + self._interval - time.monotonic())
         if wait <= 0:
-            return
+            return mark
         await asyncio.sleep(wait)
+        if len(self._revocations) != mark:
+            batch.clear()
+            size, mark = 0, len(self._revocations)
         while size < self._batch_max:  # everything buffered by now, up to batch_max
             more = await self._consumer.getmany(timeout_ms=0, max_records=self._batch_max - size)
             if not more:
-                return
+                break
             for tp, records in more.items():
                 batch.setdefault(tp, []).extend(records)
                 size += len(records)
+        return mark
 
     async def _apply(
         self, items: Sequence[Incoming], offsets: dict[TopicPartition, int], prepared: Any = None,
@@ -262,6 +276,7 @@ class FeedConsumer(Service):
 
     async def before_revoke(self, revoked: list[TopicPartition]) -> None:
         """A rebalance takes partitions: finish the batch in progress, commit, let go."""
+        self._revocations.append(set(revoked))
         self._leaving |= set(revoked)
         try:
             await self._settle()
