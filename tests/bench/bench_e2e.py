@@ -488,7 +488,8 @@ def markdown(r: dict[str, Any]) -> str:
                      "p99.9 ms", "max ms", "POST→202 p50 / p99 ms")),
         "", f"Delivered by sport: {by_sport}.", "",
         "Where the time goes (p50 / p99 ms). `applied_at` is stamped by the processor when "
-        "it builds the delta after the MySQL commit; the two Kafka-append stages come from the "
+        "it decides the batch, before that batch's MySQL commit (a batch decided ahead is "
+        "stamped while the batch before it commits); the two Kafka-append stages come from the "
         "workers' own histograms (bucket counts summed over the processors, then "
         "interpolated). CPU is a share of one core over the "
         "step and its drain; \"cores busy\" compares the whole machine (`/proc/stat`) with "
