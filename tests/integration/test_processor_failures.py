@@ -160,7 +160,8 @@ async def test_sigterm_finishes_the_batch_commits_and_exits_zero(
     stack: Stack, tmp_path: Path, db: Db,
 ) -> None:
     kafka, mysql, redis = stack
-    messages = feed(events=30, count=2000, seed=5)
+    # Enough that the worker cannot drain them all between the signal and its exit.
+    messages = feed(events=30, count=8000, seed=5)
     await produce(kafka, messages)
     first = WorkerProcess(Sport.FOOTBALL, kafka, mysql, redis, tmp_path / "first.log",
                           extra_env=SMALL_BATCHES).start()
@@ -170,7 +171,7 @@ async def test_sigterm_finishes_the_batch_commits_and_exits_zero(
         await first.wait_ready()
         await wait_until(lambda: _more_than(db, 500), 60, every=0.05, what="some applied")
         assert await asyncio.to_thread(first.terminate, 60) == 0
-        assert await ledger_total(db) < len(messages)
+        assert await ledger_total(db) < len(messages), "stopped after the last message"
         second.start()
         await second.wait_ready()
         await wait_until(lambda: _more_than(db, len(messages) - 1), 120, what="all applied")
