@@ -17,10 +17,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def heartbeat_interval_s(session_timeout_s: float) -> float:
+    """A consumer group member's heartbeat for a session timeout: a third of it (three
+    missed beats before the group gives the member up), at most every 3 s (Kafka's
+    default)."""
+    return min(3.0, session_timeout_s / 3)
+
+
 def faust_app_settings(*, bootstrap: str, web_host: str, web_port: int, datadir: Path,
+                       session_timeout_s: float | None = None,
                        **more: Any) -> dict[str, Any]:
     """The Faust configuration every worker shares (processors, pricing, trading), plus
-    ``more`` (each app's own consumer and commit settings).
+    ``more`` (each app's own consumer and commit settings). ``session_timeout_s`` sets
+    Faust's consumer session and its heartbeat (:func:`heartbeat_interval_s`).
 
     Raw bytes in and out (the services decode with the canonical model); topics are
     created by ``python -m shared.topics``, never by a worker, and nothing runs "on
@@ -41,6 +50,9 @@ def faust_app_settings(*, bootstrap: str, web_host: str, web_port: int, datadir:
         "store": "memory://",
         "datadir": str(datadir),
         "autodiscover": False,
+        **({} if session_timeout_s is None else {
+            "broker_session_timeout": session_timeout_s,
+            "broker_heartbeat_interval": heartbeat_interval_s(session_timeout_s)}),
         **more,
     }
 

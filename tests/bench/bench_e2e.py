@@ -32,7 +32,6 @@ import contextlib
 import json
 import os
 import random
-import re
 import sys
 import time
 import uuid
@@ -239,11 +238,16 @@ async def metrics_texts(procs: list[Proc]) -> list[str]:
     return list(await asyncio.gather(*(metrics_text(p.port) for p in procs)))
 
 
+def env_of(items: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` arguments as an environment."""
+    return dict(item.split("=", 1) for item in items)
+
+
 def processor_stages(before: list[str], after: list[str]) -> dict[str, float]:
     """p50/p99 (ms) of the processors' own histograms over the load, by bucket interpolation:
     Kafka append → batch taken, and Kafka append → MySQL commit. ``before`` and ``after``
     are the processors' expositions; their bucket counts are summed per ``le``."""
-    from tests.bench.bench_processors import histogram, quantile
+    from tests.bench.bench_processors import histogram, quantile, series
 
     def merged(texts: list[str], name: str) -> dict[float, float]:
         total: dict[float, float] = {}
@@ -261,9 +265,8 @@ def processor_stages(before: list[str], after: list[str]) -> dict[str, float]:
             stages[f"{short}_p50_ms"] = round(quantile(buckets, 0.50) * 1000, 1)
             stages[f"{short}_p99_ms"] = round(quantile(buckets, 0.99) * 1000, 1)
 
-    def total(texts: list[str], series: str) -> float:
-        return sum(float(m[1]) for text in texts
-                   for m in re.finditer(rf"^{series}{{[^}}]*}} ([0-9.e+]+)$", text, re.M))
+    def total(texts: list[str], name: str) -> float:
+        return sum(value for text in texts for _, value in series(text, name))
 
     batches = (total(after, "sportsfeed_processor_batch_size_count")
                - total(before, "sportsfeed_processor_batch_size_count"))
@@ -312,12 +315,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"settings": {k: v for k, v in vars(args).items() if k != "command"},
                                "loadavg_before": os.getloadavg()}
     try:
-        ingestion = platform.ingestion(**dict(item.split("=", 1) for item in args.ingestion_env))
-        processors = [platform.processor(sport, **dict(item.split("=", 1)
-                                                        for item in args.processor_env))
+        ingestion = platform.ingestion(**env_of(args.ingestion_env))
+        processors = [platform.processor(sport, **env_of(args.processor_env))
                       for sport in args.sports]
-        distribution = platform.distribution(
-            **dict(item.split("=", 1) for item in args.distribution_env))
+        distribution = platform.distribution(**env_of(args.distribution_env))
         await platform.wait_ready()
         out = workdir / "arrivals.json"
         receiver = await asyncio.create_subprocess_exec(

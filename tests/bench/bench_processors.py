@@ -142,6 +142,12 @@ def histogram(text: str, name: str) -> list[tuple[float, float]]:
     return sorted(buckets)
 
 
+def series(text: str, name: str) -> list[tuple[str, float]]:
+    """Every sample of ``name`` in exposition text: (its labels as written, its value)."""
+    return [(m[1], float(m[2])) for m in re.finditer(
+        rf"^{name}{{([^}}]*)}} ([0-9.e+]+)$", text, re.M)]
+
+
 def quantile(buckets: list[tuple[float, float]], q: float) -> float:
     """The q-quantile, interpolated linearly inside its bucket (as Prometheus does)."""
     total = buckets[-1][1]
@@ -276,9 +282,9 @@ async def throughput(endpoints: Any, args: argparse.Namespace, logs: Path) -> di
             "worker_cpu_us_per_message": round((cpu1 - cpu0) / len(messages) * 1e6, 1),
             "mean_batch": round(float(found[1]) / count, 1) if found and count else None,
             # Batches decided ahead while the one before them was written (overlap).
-            "prepared": {m[1]: int(float(m[2])) for m in re.finditer(
-                r'^sportsfeed_processor_prepared_batches_total{[^}]*outcome="([^"]+)"[^}]*}'
-                r" ([0-9.e+]+)$", metrics, re.M)},
+            "prepared": {labels.split('outcome="', 1)[1].split('"', 1)[0]: int(value)
+                         for labels, value in series(
+                             metrics, "sportsfeed_processor_prepared_batches_total")},
             "dispositions": await dispositions(stack),
             "exit_code": code,
             "faust_ceiling": ceiling,

@@ -45,6 +45,7 @@ from mode import Service
 
 from services.processors.domain.incoming import Incoming, decode_record
 from shared.lag import BehindSince
+from shared.runtime import heartbeat_interval_s
 from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class FeedConsumer(Service):
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             session_timeout_ms=int(self._session_timeout * 1000),
-            heartbeat_interval_ms=int(min(3.0, self._session_timeout / 3) * 1000),
+            heartbeat_interval_ms=int(heartbeat_interval_s(self._session_timeout) * 1000),
             max_poll_records=self._batch_max,
             # A quiet topic is long-polled: the broker answers as soon as a record comes
             # (latency does not depend on this), so idle costs one fetch every 2 s.
