@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from aiokafka import TopicPartition
 
 from services.processors.domain.incoming import Incoming
-from services.processors.runtime.consumer import FeedConsumer
+from services.processors.runtime.consumer import BUSY_FETCH_MIN_BYTES, IDLE_FETCH, FeedConsumer
 from shared.codec import encode_message
 from shared.settings import KafkaSettings
 from tests.support.samples import Messages
@@ -38,6 +39,10 @@ class FakeKafka:
         self.high: dict[TopicPartition, int] = {}
         self.listener: Any = None
         self.stopped = False
+        # aiokafka's fetcher reads these two whenever it builds a fetch request.
+        self._fetcher = SimpleNamespace(_fetch_min_bytes=config["fetch_min_bytes"],
+                                        _fetch_max_wait_ms=config["fetch_max_wait_ms"])
+        self.polls: list[tuple[int, tuple[int, int]]] = []  # getmany timeout, fetch settings
 
     async def start(self) -> None:
         return None
@@ -46,6 +51,7 @@ class FakeKafka:
         self.listener = listener
 
     async def getmany(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Record]]:
+        self.polls.append((timeout_ms, self.fetch_settings()))
         if timeout_ms == 0:  # what is buffered now, as aiokafka does
             try:
                 return self.batches.get_nowait()
@@ -55,6 +61,9 @@ class FakeKafka:
             return await asyncio.wait_for(self.batches.get(), timeout_ms / 1000)
         except TimeoutError:
             return {}
+
+    def fetch_settings(self) -> tuple[int, int]:
+        return self._fetcher._fetch_min_bytes, self._fetcher._fetch_max_wait_ms
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         self.commits.append(dict(offsets))
@@ -264,6 +273,47 @@ async def test_a_busy_worker_starts_one_batch_per_interval_and_a_quiet_one_at_on
     began = loop.time()
     await h.kafka.batches.put({P0: records(1, start=2)})
     assert await batches(3) - began < 0.5
+    await feed.stop()
+
+
+async def first_batch(h: Harness) -> None:
+    """Wait (up to a second) until a batch was applied."""
+    for _ in range(200):
+        if h.seen:
+            break
+        await asyncio.sleep(0.005)
+
+
+async def test_fetches_are_paced_by_the_interval_while_records_come_and_long_polled_after(
+) -> None:
+    h = Harness()
+    feed = await started(h, batch_interval_s=0.05)
+    kafka = h.kafka
+    assert kafka is not None
+    assert kafka.fetch_settings() == IDLE_FETCH  # a quiet worker long-polls
+    await kafka.batches.put({P0: records(3)})
+    await first_batch(h)
+    # Records came: the broker holds the next fetch for the interval, and the consumer
+    # gives up on records after two intervals...
+    assert kafka.fetch_settings() == (BUSY_FETCH_MIN_BYTES, 50)
+    assert kafka.polls[1] == (100, (BUSY_FETCH_MIN_BYTES, 50))
+    # ...after which, none having come, it long-polls again.
+    await asyncio.sleep(0.3)
+    assert kafka.fetch_settings() == IDLE_FETCH
+    assert kafka.polls[-1] == (IDLE_FETCH[1], IDLE_FETCH)
+    assert feed.fetch_mode_changes == 2
+    await feed.stop()
+
+
+async def test_without_an_interval_fetches_are_always_long_polls() -> None:
+    h = Harness()
+    feed = await started(h)
+    assert h.kafka is not None
+    await h.kafka.batches.put({P0: records(3)})
+    await first_batch(h)
+    await asyncio.sleep(0.05)
+    assert {settings for _, settings in h.kafka.polls} == {IDLE_FETCH}
+    assert feed.fetch_mode_changes == 0
     await feed.stop()
 
 

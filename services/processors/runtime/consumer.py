@@ -50,6 +50,11 @@ from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
+# (fetch_min_bytes, fetch_max_wait_ms) of a worker with nothing to do: a long poll.
+IDLE_FETCH = (1, 2000)
+# A busy worker's fetch is answered after ``batch_interval_s`` or once this much came.
+BUSY_FETCH_MIN_BYTES = 1024 * 1024
+
 class Pipeline(Protocol):
     """What the consumer needs of :class:`~.pipeline.BatchProcessor`."""
 
@@ -116,6 +121,10 @@ class FeedConsumer(Service):
         self._leaving: set[TopicPartition] = set()
         # The partitions each rebalance so far took away, in order.
         self._revocations: list[set[TopicPartition]] = []
+        # Fetches paced by the interval (after records) or long polls (after none).
+        self._busy = False
+        self._busy_wait_ms = max(1, round(batch_interval_s * 2000))
+        self.fetch_mode_changes = 0
 
     async def on_start(self) -> None:
         """Join the group (the records are fetched by :meth:`_run`)."""
@@ -131,7 +140,8 @@ class FeedConsumer(Service):
             max_poll_records=self._batch_max,
             # A quiet topic is long-polled: the broker answers as soon as a record comes
             # (latency does not depend on this), so idle costs one fetch every 2 s.
-            fetch_max_wait_ms=2000,
+            fetch_min_bytes=IDLE_FETCH[0],
+            fetch_max_wait_ms=IDLE_FETCH[1],
         )
         await self._consumer.start()
         self._consumer.subscribe([self._topic], listener=_Listener(self))
@@ -157,7 +167,11 @@ class FeedConsumer(Service):
         assert consumer is not None
         while not self.should_stop and not self._stopping:
             try:
-                batch = await consumer.getmany(timeout_ms=2000, max_records=self._batch_max)
+                # Paced fetches that bring nothing for two intervals: back to long polls.
+                wait_ms = self._busy_wait_ms if self._busy else IDLE_FETCH[1]
+                batch = await consumer.getmany(timeout_ms=wait_ms, max_records=self._batch_max)
+                # Before the next await: the fetch that getmany just let go uses it.
+                self._pace_fetches(bool(batch))
                 # Rebalances so far: one after this point takes these records away.
                 mark = len(self._revocations)
                 if batch:
@@ -198,6 +212,35 @@ class FeedConsumer(Service):
                     self._last_start = time.monotonic()
                     self._inflight = asyncio.ensure_future(self._apply(items, offsets, prepared))
             await self._commit()
+
+    def _pace_fetches(self, busy: bool) -> None:
+        """Let the broker gather the next batch while records keep coming.
+
+        aiokafka sends the next fetch as soon as the records of the last one are taken.
+        Long-polled with ``fetch_min_bytes=1`` the broker answers it at the first new
+        record, and under load a worker that starts one batch per ``batch_interval_s``
+        would have its records fetched a little at a time, in between, and held in the
+        client's buffer while it waits: the records that come after the last fetch of a
+        window wait for the window after it (up to two intervals), and every answer costs
+        the broker and the worker a round trip. So after a fetch that brought records the
+        broker is asked to hold the next one for ``batch_interval_s`` (or until it has
+        :data:`BUSY_FETCH_MIN_BYTES`): it answers once per interval with everything that
+        came meanwhile. After a fetch that brought nothing the worker long-polls again,
+        so an idle worker costs one fetch every 2 s and the first record after a quiet
+        spell is answered at once.
+
+        aiokafka 0.14 (pinned) reads both settings from its fetcher whenever it builds a
+        request and has no public way to change them: the attributes are set on it, and
+        an integration test fails if they stop taking effect.
+        """
+        fetcher = getattr(self._consumer, "_fetcher", None)
+        if fetcher is None or self._interval <= 0 or busy == self._busy:
+            return
+        self._busy = busy
+        fetcher._fetch_min_bytes, fetcher._fetch_max_wait_ms = (
+            (BUSY_FETCH_MIN_BYTES, max(1, round(self._interval * 1000))) if busy else IDLE_FETCH
+        )
+        self.fetch_mode_changes += 1
 
     async def _linger(self, batch: dict[TopicPartition, list[Any]], mark: int) -> int:
         """Gather more records before the batch starts: fewer, larger transactions.

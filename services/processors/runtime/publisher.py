@@ -108,7 +108,9 @@ async def open_publisher(
             bootstrap_servers=settings.bootstrap,
             acks="all",
             enable_idempotence=True,
-            linger_ms=5,
+            # A batch's deltas are put in record batches by hand (one per partition, sent
+            # together): a linger would only hold each of them back.
+            linger_ms=0,
             max_batch_size=256 * 1024,
             compression_type=None,
         )
