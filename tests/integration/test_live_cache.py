@@ -54,8 +54,10 @@ async def test_one_call_writes_every_sport_keeps_newer_versions_and_follows_stat
         ]
         assert await cache.write(second) == 2
         fb1, fb3 = await cache.read_many(["fb:1", "fb-3"])
-        assert fb1 is not None and (fb1.version, fb1.status) == (4, EventStatus.ENDED)
-        assert fb3 is not None and (fb3.version, fb3.status) == (7, EventStatus.NOT_STARTED)
+        assert fb1 is not None
+        assert fb3 is not None
+        assert (fb1.version, fb1.status) == (4, EventStatus.ENDED)
+        assert (fb3.version, fb3.status) == (7, EventStatus.NOT_STARTED)
         assert await cache.live_ids(Sport.FOOTBALL) == []
         assert await cache.event_ids(Sport.FOOTBALL) == ["fb-3", "fb:1"]
         assert await cache.live_ids(Sport.ICE_HOCKEY) == ["ih_4"]
