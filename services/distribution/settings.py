@@ -64,8 +64,9 @@ class DistributionSettings(BaseSettings):
     write_buffer_high: int = Field(default=256 * 1024, ge=1024)
     # Kernel send buffer per client socket (0: the system's autotuning).
     socket_sndbuf: int = Field(default=0, ge=0)
-    # Deltas are written to clients in one go every N ms (0: after each Kafka batch):
-    # one system call per client per flush instead of one per delta.
+    # Deltas are written to clients in one go, at most once every N ms (at once when the
+    # last flush is that old; 0: after each Kafka batch): one system call per client per
+    # flush instead of one per delta.
     flush_interval_ms: float = Field(default=10.0, ge=0, le=1000)
     # Conflation window of a subscription that does not ask for one (0: every delta).
     conflate_ms_default: int = Field(default=0, ge=0, le=60_000)

@@ -9,8 +9,9 @@ handed out in two ways:
 - every other follower (a first contact, a conflating subscription, a client catching
   up) goes through :meth:`ClientSession.offer`, and joins its group once in step.
 
-Touched clients are flushed together after ``flush_interval_ms`` (one write per client
-for everything that arrived meanwhile). Snapshots (on subscribe, gap, resync) are
+Touched clients are flushed together, at most once per ``flush_interval_ms`` (one write
+per client for everything that arrived meanwhile): at once when the last flush is that
+old, else when it will be. Snapshots (on subscribe, gap, resync) are
 fetched by background tasks, one read for every client that needs an event.
 """
 
@@ -58,6 +59,7 @@ class Hub(ModelFrames):
         self._tasks: set[asyncio.Task[None]] = set()
         self._dirty: set[ClientSession] = set()
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._last_flush = float("-inf")  # loop time of the last flush
         self.listeners: list[Callable[[EventDelta], None]] = []
         self.stats = HubStats()
 
@@ -222,16 +224,21 @@ class Hub(ModelFrames):
         return feed
 
     def _schedule_flush(self) -> None:
+        """Flush now if the last flush is at least ``flush_interval_ms`` old, else when it
+        will be: at most one write per client per interval, and a batch that comes after
+        a quiet spell (the processors publish in bursts) is not held for a whole one."""
         if not self._dirty or self._flush_handle is not None:
             return
-        interval = self._settings.flush_interval_ms / 1000
-        if interval <= 0:
+        loop = asyncio.get_running_loop()
+        wait = self._last_flush + self._settings.flush_interval_ms / 1000 - loop.time()
+        if wait <= 0:
             self._flush_dirty()
         else:
-            self._flush_handle = asyncio.get_running_loop().call_later(interval, self._flush_dirty)
+            self._flush_handle = loop.call_later(wait, self._flush_dirty)
 
     def _flush_dirty(self) -> None:
         self._flush_handle = None
+        self._last_flush = asyncio.get_running_loop().time()
         dirty, self._dirty = self._dirty, set()
         for client in dirty:
             client.flush()
