@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import ctypes
 import ctypes.util
-import gc
 import logging
 import os
 import signal
@@ -27,6 +26,7 @@ from services.ingestion.ratelimit import RateSpec, parse_rate_limits
 from services.ingestion.settings import IngestionSettings
 from services.ingestion.sharedlimit import SharedBuckets
 from services.ingestion.supervisor import RATE_LIMIT_FILE
+from shared.runtime import collect_less
 
 log = logging.getLogger("services.ingestion")
 
@@ -71,9 +71,7 @@ _PR_SET_PDEATHSIG = 1
 
 def tune_gc() -> None:
     """Freeze what start-up made and collect less often (see :data:`GC_THRESHOLDS`)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
+    collect_less(GC_THRESHOLDS)
 
 
 async def serve(

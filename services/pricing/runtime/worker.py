@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 
 from services.pricing.runtime.app import build_app
 from services.pricing.runtime.metrics import Metrics
 from services.pricing.runtime.resources import PricingRuntime
 from services.pricing.settings import PricingSettings
-from shared.runtime import faust_worker, install_uvloop
+from shared.runtime import collect_less, faust_worker, install_uvloop
 
 log = logging.getLogger(__name__)
 # Pricing allocates many short-lived floats and models; with the default thresholds the
@@ -22,7 +21,7 @@ def run(settings: PricingSettings) -> int:
     """Run until SIGTERM/SIGINT (Faust stops the stream, the runtime closes); exit status."""
     install_uvloop()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    gc.set_threshold(*GC_THRESHOLDS)
+    collect_less(GC_THRESHOLDS, freeze=False)
     metrics = Metrics()
     runtime = PricingRuntime(settings, metrics)
     app = build_app(settings, runtime, metrics)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 
 from services.processors.domain.sport_rules import stateful_rules
@@ -12,7 +11,7 @@ from services.processors.runtime.metrics import Metrics
 from services.processors.runtime.resources import ProcessorRuntime
 from services.processors.settings import ProcessorSettings
 from shared.enums import Sport
-from shared.runtime import faust_worker, install_uvloop
+from shared.runtime import collect_less, faust_worker, install_uvloop
 
 
 def run(sport: Sport, settings: ProcessorSettings) -> int:
@@ -26,7 +25,7 @@ def run(sport: Sport, settings: ProcessorSettings) -> int:
     # thresholds the cyclic collector ran every few hundred allocations and walked the
     # whole heap (stream buffers, cached states) so often that it cost more CPU than
     # deciding the messages. Reference counting frees almost everything anyway.
-    gc.set_threshold(50_000, 20, 100)
+    collect_less((50_000, 20, 100), freeze=False)
     metrics = Metrics(sport)
     runtime = ProcessorRuntime(settings, rules, metrics)
     app = build_app(sport, settings, runtime, metrics)
