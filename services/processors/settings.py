@@ -48,9 +48,11 @@ class ProcessorSettings(BaseSettings):
     # in one transaction (a record after a quiet spell is taken at once). Per-batch
     # costs (two MySQL round trips and a commit, a Redis script, a produce request) then
     # stay bounded as the rate grows, at most this long added to a record's latency.
+    # The worker's Kafka fetches follow it (runtime/consumer.py: _pace_fetches).
     # Measured end to end at 2,000 msg/s over four workers (bench_e2e): 0.05 s took the
     # processors from 0.19 to 0.14 of a core each and p99 from 635-985 ms to 186-256 ms;
-    # at 500 msg/s it moved p99 from 44-66 ms to 88-102 ms. 0: no limit.
+    # with the fetches paced, 0.10-0.13 and 84-167 ms on a fast hour; at 500 msg/s p99
+    # 75-90 ms (44-66 ms without an interval). 0: no limit.
     batch_interval_s: float = Field(default=0.05, ge=0, le=5)
     # How often acknowledged offsets are committed to Kafka (after MySQL committed).
     commit_interval_s: float = Field(default=1.0, gt=0)
