@@ -51,6 +51,7 @@ from shared.enums import Sport
 from shared.pricing.event import SportParams, event_outlook, price_event, state_from_live
 from shared.pricing.margins import Method, quote
 from shared.pricing.markets import MarketLine, price_markets
+from shared.runtime import collect_less
 from tests.bench.report import cpu_probe_ms, table, write_report
 from tests.support.pricing import sim_params
 from tests.support.pricing_feed import fed_match
@@ -172,7 +173,7 @@ def bench_service(sport: Sport, matches: int, batch: int = 500) -> dict[str, Any
         return len(flat), sink.published, time.process_time() - began
 
     thresholds = gc.get_threshold()
-    gc.set_threshold(*GC_THRESHOLDS)  # as the service runs
+    collect_less(GC_THRESHOLDS, freeze=False)  # as the service runs
     try:
         priced, records, published, total, size = asyncio.run(one_by_one())
         batch_records, batch_published, batch_total = asyncio.run(batched())

@@ -55,6 +55,7 @@ IDLE_FETCH = (1, 2000)
 # A busy worker's fetch is answered after ``batch_interval_s`` or once this much came.
 BUSY_FETCH_MIN_BYTES = 1024 * 1024
 
+
 class Pipeline(Protocol):
     """What the consumer needs of :class:`~.pipeline.BatchProcessor`."""
 
@@ -123,7 +124,9 @@ class FeedConsumer(Service):
         self._revocations: list[set[TopicPartition]] = []
         # Fetches paced by the interval (after records) or long polls (after none).
         self._busy = False
-        self._busy_wait_ms = max(1, round(batch_interval_s * 2000))
+        interval_ms = max(1, round(batch_interval_s * 1000))
+        self._busy_fetch = (BUSY_FETCH_MIN_BYTES, interval_ms)
+        self._busy_wait_ms = 2 * interval_ms
         self.fetch_mode_changes = 0
 
     async def on_start(self) -> None:
@@ -238,8 +241,7 @@ class FeedConsumer(Service):
             return
         self._busy = busy
         fetcher._fetch_min_bytes, fetcher._fetch_max_wait_ms = (
-            (BUSY_FETCH_MIN_BYTES, max(1, round(self._interval * 1000))) if busy else IDLE_FETCH
-        )
+            self._busy_fetch if busy else IDLE_FETCH)
         self.fetch_mode_changes += 1
 
     async def _linger(self, batch: dict[TopicPartition, list[Any]], mark: int) -> int:
