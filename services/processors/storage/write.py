@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from services.processors.domain.changes import RowMark
 from services.processors.domain.plan import BatchPlan
-from services.processors.domain.state import EventState
+from services.processors.domain.state import EventState, MarketEntry
 from shared.enums import FINAL_MARKET_STATUSES
 from shared.live import LiveState
 from shared.storage.sqltext import (
@@ -127,6 +128,55 @@ def event_row(state: EventState) -> tuple[Any, ...]:
     )
 
 
+def _text(value: str | None) -> str:
+    return "NULL" if value is None else quote(value)
+
+
+def _enum(value: Enum | None) -> str:
+    return "NULL" if value is None else quote(value.value)
+
+
+# Every message of a batch writes its event's row and the rows of the markets it moved:
+# rendered by hand like the ledger's (the generic renderer's call per value was the
+# largest share of rendering a batch). A unit test holds each equal to row_sql of the
+# tuple functions above and below.
+def event_values(state: EventState) -> str:
+    """:func:`event_row` rendered: ``(...)``."""
+    f = state.fixture
+    assert f.competition is not None
+    assert f.home is not None
+    assert f.away is not None
+    q, when = quote, time_literal
+    return (
+        f"({q(state.event_id)}, {q(state.sport.value)}, {q(f.competition.id)},"
+        f" {q(f.home.id)}, {q(f.away.id)}, {when(f.start_time)}, {q(state.status.value)},"
+        f" {'NULL' if f.best_of is None else int(f.best_of)}, {q(state.provider)},"
+        f" {when(state.last_provider_ts)}, {int(state.version)}, {when(state.updated_at)})"
+    )
+
+
+def market_row(event_id: str, key: str, entry: MarketEntry, at: datetime) -> tuple[Any, ...]:
+    """The ``markets`` row of a market entry (``at`` stands in for a missing provider time)."""
+    m = entry.state
+    return (
+        event_id, key, key.split("|", 1)[0], m.status, m.resolution,
+        entry.status_before_final if m.status in FINAL_MARKET_STATUSES else None,
+        m.producer, entry.provider, m.status_reason, m.provider_ts or at,
+    )
+
+
+def market_values(event_id: str, key: str, entry: MarketEntry, at: datetime) -> str:
+    """:func:`market_row` rendered: ``(...)``."""
+    m = entry.state
+    q = quote
+    before_final = entry.status_before_final if m.status in FINAL_MARKET_STATUSES else None
+    return (
+        f"({q(event_id)}, {q(key)}, {q(key.split('|', 1)[0])}, {q(m.status.value)},"
+        f" {_enum(m.resolution)}, {_enum(before_final)}, {_text(m.producer)},"
+        f" {q(entry.provider)}, {_text(m.status_reason)}, {time_literal(m.provider_ts or at)})"
+    )
+
+
 def _ledger_values(plan: BatchPlan) -> list[str]:
     # The two most numerous rows (ledger, odds history) are rendered by hand: the generic
     # renderer's call per value was the largest CPU cost of a batch.
@@ -199,9 +249,9 @@ def _mark_columns(mark: RowMark | None, at: datetime) -> tuple[Any, ...]:
 def _state_sql(plan: BatchPlan) -> list[str]:
     competitions: dict[str, tuple[Any, ...]] = {}
     competitors: dict[str, tuple[Any, ...]] = {}
-    events: list[tuple[Any, ...]] = []
+    events: list[str] = []
     lives: list[tuple[Any, ...]] = []
-    markets: list[tuple[Any, ...]] = []
+    markets: list[str] = []
     outcomes: list[str] = []
     removed: list[str] = []
     q = quote
@@ -215,7 +265,7 @@ def _state_sql(plan: BatchPlan) -> list[str]:
             for side in (f.home, f.away):
                 if side:
                     competitors[side.id] = (side.id, side.name)
-        events.append(event_row(new))
+        events.append(event_values(new))
         if new.live is not None and (old is None or new.live is not old.live):
             lives.append(live_row(event_id, new.live, plan.applied_at))
         e = q(event_id)
@@ -224,11 +274,7 @@ def _state_sql(plan: BatchPlan) -> list[str]:
             if before is entry:
                 continue
             m = entry.state
-            markets.append((
-                event_id, key, key.split("|", 1)[0], m.status, m.resolution,
-                entry.status_before_final if m.status in FINAL_MARKET_STATUSES else None,
-                m.producer, entry.provider, m.status_reason, m.provider_ts or plan.applied_at,
-            ))
+            markets.append(market_values(event_id, key, entry, plan.applied_at))
             k = q(key)
             outcomes.extend(
                 f"({e}, {k}, {q(o.id)},"
@@ -245,9 +291,9 @@ def _state_sql(plan: BatchPlan) -> list[str]:
     return [
         *statements(COMPETITIONS[0], rows_sql(competitions.values()), COMPETITIONS[1]),
         *statements(COMPETITORS[0], rows_sql(competitors.values()), COMPETITORS[1]),
-        *statements(EVENTS[0], rows_sql(events), EVENTS[1]),
+        *statements(EVENTS[0], events, EVENTS[1]),
         *statements(LIVE[0], rows_sql(lives), LIVE[1]),
-        *statements(MARKETS[0], rows_sql(markets), MARKETS[1]),
+        *statements(MARKETS[0], markets, MARKETS[1]),
         *statements(OUTCOMES[0], outcomes, OUTCOMES[1]),
         *removed,
     ]
