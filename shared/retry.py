@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from tenacity import (
     AsyncRetrying,
@@ -36,7 +36,9 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-__all__ = ["Backoff", "RetryCallState", "backoff_s", "retrying"]
+__all__ = ["Backoff", "RetryCallState", "backoff_s", "call_retrying", "retrying"]
+
+T = TypeVar("T")
 
 
 def backoff_s(attempt: int, initial_s: float, max_s: float, *, jitter: float = 0.0,
@@ -77,6 +79,32 @@ def retrying(
         kwargs["before_sleep"] = before_sleep
     return AsyncRetrying(wait=wait, stop=stop, retry=retry_if_exception_type(retry_on),
                          reraise=True, **kwargs)
+
+
+async def call_retrying(
+    call: Callable[[], Awaitable[T]], *,
+    retry_on: type[BaseException] | tuple[type[BaseException], ...] = Exception,
+    **policy: Any,
+) -> T:
+    """``await call()``, retried as :func:`retrying` (same arguments) says.
+
+    For a hot loop's call that nearly always works (a batch's transaction, a fetch): the
+    first try runs bare, and only its failure builds the tenacity loop, whose first
+    attempt is that very failure (logged, waited on, retried as usual). A tenacity loop
+    costs about 40 us of CPU and leaves ~30 objects in reference cycles for the garbage
+    collector, on every call.
+    """
+    try:
+        return await call()
+    except retry_on as exc:
+        first: BaseException | None = exc
+    async for attempt in retrying(retry_on=retry_on, **policy):
+        with attempt:
+            if first is not None:
+                failed, first = first, None
+                raise failed
+            return await call()
+    raise AssertionError("unreachable: the retries end by returning or raising")
 
 
 class _StopWhen(stop_base):

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from shared.retry import Backoff, RetryCallState, backoff_s, retrying
+from shared.retry import Backoff, RetryCallState, backoff_s, call_retrying, retrying
 
 
 def test_waits_double_up_to_the_cap_and_jitter_stays_within_its_share() -> None:
@@ -73,3 +73,44 @@ async def test_a_wait_is_never_shorter_than_what_the_server_asked() -> None:
             if tries == 1:
                 raise ConnectionError
     assert waits == [0.02]
+
+
+async def test_call_retrying_counts_its_bare_first_try_as_attempt_one() -> None:
+    tries, seen = 0, []
+
+    def before(state: RetryCallState) -> None:
+        seen.append((state.attempt_number, state.upcoming_sleep, repr(state.outcome.exception()
+                                                                      if state.outcome else None)))
+
+    async def flaky() -> str:
+        nonlocal tries
+        tries += 1
+        if tries < 3:
+            raise ConnectionError(f"not yet {tries}")
+        return "done"
+
+    assert await call_retrying(flaky, initial_s=0.001, max_s=0.002, retry_on=ConnectionError,
+                               before_sleep=before) == "done"
+    assert tries == 3
+    # The bare try's failure is the loop's first attempt: same waits, same logging.
+    assert seen == [(1, 0.001, "ConnectionError('not yet 1')"),
+                    (2, 0.002, "ConnectionError('not yet 2')")]
+
+
+async def test_call_retrying_ends_at_once_on_other_errors_and_gives_up_like_retrying() -> None:
+    tries = 0
+
+    async def fail_with(exc: Exception) -> None:
+        nonlocal tries
+        tries += 1
+        raise exc
+
+    with pytest.raises(ValueError, match="a bug"):
+        await call_retrying(lambda: fail_with(ValueError("a bug")), initial_s=0.001,
+                            max_s=0.001, retry_on=ConnectionError)
+    assert tries == 1
+    tries = 0
+    with pytest.raises(ConnectionError, match="down"):
+        await call_retrying(lambda: fail_with(ConnectionError("down")), initial_s=0.001,
+                            max_s=0.001, retry_on=ConnectionError, max_tries=3)
+    assert tries == 3

@@ -34,7 +34,7 @@ from shared.enums import Sport
 from shared.fair import ModelPrices
 from shared.lag import BehindSince
 from shared.live import EventDelta
-from shared.retry import RetryCallState, retrying
+from shared.retry import RetryCallState, call_retrying
 from shared.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -138,15 +138,15 @@ class Fanout:
             exc = state.outcome.exception() if state.outcome is not None else None
             log.warning("updates consumer: %r; retrying in %.1fs", exc, state.upcoming_sleep)
 
-        async for attempt in retrying(initial_s=RETRY_INITIAL_S, max_s=RETRY_MAX_S,
-                                      retry_on=KafkaError, before_sleep=retrying_in):
-            with attempt:
-                if not self.ready:
-                    await self._position(consumer)
-                batches: dict[Any, list[Any]] = await consumer.getmany(
-                    timeout_ms=200, max_records=MAX_RECORDS)
-                return batches
-        raise AssertionError("unreachable: the retries never give up")
+        async def fetch() -> dict[Any, list[Any]]:
+            if not self.ready:
+                await self._position(consumer)
+            batches: dict[Any, list[Any]] = await consumer.getmany(
+                timeout_ms=200, max_records=MAX_RECORDS)
+            return batches
+
+        return await call_retrying(fetch, initial_s=RETRY_INITIAL_S, max_s=RETRY_MAX_S,
+                                   retry_on=KafkaError, before_sleep=retrying_in)
 
     async def lag(self) -> list[PartitionLag]:
         """Each assigned partition's lag behind the broker's end offsets (also kept in

@@ -23,7 +23,7 @@ from services.processors.runtime.metrics import Metrics, observe_many
 from services.processors.storage.store import Prepared, classify
 from shared.codec import RejectedRecord
 from shared.live import EventDelta, EventSnapshot
-from shared.retry import RetryCallState, retrying
+from shared.retry import RetryCallState, call_retrying
 
 log = logging.getLogger(__name__)
 
@@ -244,34 +244,36 @@ class BatchProcessor:
         Transient and systemic failures keep the batch: retried with backoff for as long
         as it takes (:mod:`shared.retry`), each wait logged and shown by readiness.
         """
-        async for attempt in retrying(initial_s=self._retry_initial, max_s=self._retry_max,
-                                      retry_on=_Stall, before_sleep=self._stalled):
-            with attempt:
-                try:
-                    # A prepared plan serves the first attempt only (the store checks it).
-                    plan = await self.store.apply(items, self._clock(), prepared)
-                except Exception as exc:
-                    prepared = None
-                    failure = classify(exc)
-                    if failure == "message" and len(items) > 1:
-                        half = len(items) // 2
-                        return await self._apply(items[:half]) + await self._apply(items[half:])
-                    if failure == "message":
-                        refused = _as_refused(items[0], exc)
-                        if refused is not None:
-                            log.error("mysql refused message %s, rejected with the database's "
-                                      "reason: %r", items[0].message_id, exc)
-                            self.metrics.storage_rejections.inc()
-                            return await self._apply([refused])
-                        # Even the bare rejection is refused: the message is not the cause.
-                        failure = "systemic"
-                    raise _Stall(exc, failure, len(items)) from exc
-                self._progressed()
-                if prepared is not None:
-                    used = "used" if plan is prepared.plan else "dropped"
-                    self.metrics.prepared.labels(self.metrics.sport, used).inc()
-                return [plan]
-        raise AssertionError("unreachable: the retries never give up")
+        async def attempt() -> list[BatchPlan]:
+            nonlocal prepared
+            try:
+                # A prepared plan serves the first attempt only (the store checks it).
+                plan = await self.store.apply(items, self._clock(), prepared)
+            except Exception as exc:
+                prepared = None
+                failure = classify(exc)
+                if failure == "message" and len(items) > 1:
+                    half = len(items) // 2
+                    return await self._apply(items[:half]) + await self._apply(items[half:])
+                if failure == "message":
+                    refused = _as_refused(items[0], exc)
+                    if refused is not None:
+                        log.error("mysql refused message %s, rejected with the database's "
+                                  "reason: %r", items[0].message_id, exc)
+                        self.metrics.storage_rejections.inc()
+                        return await self._apply([refused])
+                    # Even the bare rejection is refused: the message is not the cause.
+                    failure = "systemic"
+                raise _Stall(exc, failure, len(items)) from exc
+            self._progressed()
+            if prepared is not None:
+                used = "used" if plan is prepared.plan else "dropped"
+                self.metrics.prepared.labels(self.metrics.sport, used).inc()
+            return [plan]
+
+        return await call_retrying(attempt, initial_s=self._retry_initial,
+                                   max_s=self._retry_max, retry_on=_Stall,
+                                   before_sleep=self._stalled)
 
     def _stalled(self, state: RetryCallState) -> None:
         """Remember (for readiness and metrics) and log that a batch cannot be applied."""
