@@ -109,3 +109,34 @@ def test_released_delta_keeps_its_frames_and_decodes_again_when_merged() -> None
     box.push(Item.shared(out("ev", 3, "2.3"), None), now=0.0)
     (item,) = box.items
     assert decode_frames([item.encode()])[0]["from_version"] == 2
+
+
+def test_retained_deltas_leave_the_garbage_collector_and_keep_their_frames() -> None:
+    import gc
+
+    ring = DeltaRing(capacity=8)
+    outs = [out("ev", v) for v in range(1, 5)]
+    frames = {}
+    for o in outs:
+        ring.push(o)
+        frames[o.version] = o.frame(None)  # built while it goes out, as the hub does
+        ring.settle()
+    gc.collect()
+    # What the ring holds is bytes in tuples: never walked by a collection again.
+    held = list(ring._items)
+    assert all(type(e) is tuple and not gc.is_tracked(e) for e in held)
+    # Handed out again (a client catching up), a delta brings the frames built for it...
+    tail = ring.after(1)
+    assert tail is not None
+    assert [o.version for o in tail] == [2, 3, 4]
+    assert all(o.frame(None) is frames[o.version] for o in tail)
+    # ...and frames built now for another shape are kept for the next client.
+    shaped = tail[0].frame(frozenset({"1x2"}))
+    ring.settle()
+    again = ring.after(1)
+    assert again is not None
+    assert again[0].frame(frozenset({"1x2"})) is shaped
+    assert [o.delta.version for o in again] == [2, 3, 4]  # decoded from its JSON
+    ring.settle()
+    gc.collect()
+    assert not any(gc.is_tracked(e) for e in ring._items)

@@ -160,20 +160,20 @@ class Hub(ModelFrames):
             self.stats.updates += 1
             self.stats.observe_lag(now - delta.applied_at.timestamp())
             out = DeltaOut(delta, raws[n] if raws is not None else None)
-            self._fan_out(out, delta, dirty)
-            out.release()
+            self._fan_out(out, delta, dirty).ring.settle()
         self._schedule_flush()
         self._fetch_requested()
 
-    def _fan_out(self, out: DeltaOut, delta: EventDelta, dirty: set[ClientSession]) -> None:
-        """One delta: into its ring, to its groups, then to the followers outside them."""
+    def _fan_out(self, out: DeltaOut, delta: EventDelta, dirty: set[ClientSession]) -> EventFeed:
+        """One delta: into its ring, to its groups, then to the followers outside them;
+        returns the event's feed."""
         event_id = delta.event_id
         feed = self._feed(event_id)
         expected = feed.last_version
         verdict = feed.ring.push(out)
         if verdict == "old":
             self.stats.old_updates += 1
-            return
+            return feed
         for listener in self.listeners:
             listener(delta)
         if expected is not None and delta.version <= expected:
@@ -196,7 +196,7 @@ class Hub(ModelFrames):
         # Group members follow the event, so when they are as many as the followers
         # could be, nobody is left for the slow path: skip the per-client loop.
         if len(feed.members) >= (len(explicit) if explicit else 0) + len(sport_wide):
-            return
+            return feed
         for members in (explicit, sport_wide):
             if not members:
                 continue
@@ -209,6 +209,7 @@ class Hub(ModelFrames):
                 else:
                     self._join(client, event_id, delta.sport, feed)
                 dirty.add(client)
+        return feed
 
     def _feed(self, event_id: str) -> EventFeed:
         feed = self._feeds.get(event_id)
@@ -306,6 +307,8 @@ class Hub(ModelFrames):
                 elif feed is not None and data is not None:
                     self._join(client, event_id, Sport(data["sport"]), feed)
                 touched.add(client)
+            if feed is not None:
+                feed.ring.settle()
         for client in touched:
             client.flush()
         if retry:
@@ -348,11 +351,12 @@ class Hub(ModelFrames):
         sport = feed.ring.sport if feed is not None else None
         view = client.subs.view(event_id, sport) if sport is not None else None
         if feed is not None and sport is not None and view is not None \
-                and feed.ring.after(version) is not None:
+                and feed.ring.covers(version):
             if client.versions.get(event_id) == LIVE:
                 feed.leave(client)
             client.event_sports[event_id] = sport
             client.catch_up(event_id, version, feed.ring, view)
+            feed.ring.settle()
             self._join(client, event_id, sport, feed)
             self.stats.resumed_from_ring += 1
         else:

@@ -5,6 +5,12 @@ first time a client of a given shape needs them and reused for every other clien
 that shape. :class:`DeltaRing` keeps the last N deltas of an event (contiguous
 versions only) so that a client resuming at version ``v`` gets exactly the deltas
 after ``v``, or learns that they are gone and needs a snapshot.
+
+The rings hold up to ``retained_events`` times ``retained_deltas`` deltas (millions), so a
+retained delta is a plain tuple of a version, bytes and strings (:data:`Retained`),
+which the garbage collector stops tracking the first time it sees it: held as objects,
+every young collection walked each new delta once more (35 ms of CPU a collection in
+``bench_e2e``, a stall of every delta in flight) and a full one walked them all.
 """
 
 from __future__ import annotations
@@ -16,14 +22,32 @@ from services.distribution.ws.frames import Shape, delta_payload, frame_of
 from shared.enums import Sport
 from shared.live import EventDelta
 
+# (version, the delta's JSON, shape key, frame, shape key, frame, ...): one flat tuple of
+# atomic values, which the collector stops tracking the first time it sees it.
+Retained = tuple[Any, ...]
+
+_SHAPE_KEYS: dict[frozenset[str], str] = {}
+_MAX_SHAPE_KEYS = 10_000
+
+
+def shape_key(shape: Shape) -> str | None:
+    """A market filter as a string (None for every market): frames are cached by it."""
+    if shape is None:
+        return None
+    key = _SHAPE_KEYS.get(shape)
+    if key is None:
+        if len(_SHAPE_KEYS) >= _MAX_SHAPE_KEYS:  # filters are few; a flood only costs joins
+            _SHAPE_KEYS.clear()
+        key = _SHAPE_KEYS[shape] = "\n".join(sorted(shape))
+    return key
+
 
 class DeltaOut:
     """One delta on its way out, with its frames cached per shape.
 
-    Once dispatched it is :meth:`release`-d down to bytes (its frames and the JSON it
-    came as): rings hold hundreds of thousands of these, and plain bytes cost neither
-    much memory nor garbage-collector time. The model is decoded again only when a
-    conflation needs it.
+    Once dispatched the ring keeps it as :data:`Retained` (:meth:`retained`); a delta
+    handed out again (a client catching up) is :meth:`revive`-d from it, with its frames,
+    and decoded again only when a conflation needs the model.
     """
 
     __slots__ = ("_data", "_delta", "_frames", "_raw", "event_id", "sport", "version")
@@ -35,7 +59,17 @@ class DeltaOut:
         self.sport = delta.sport
         self.version = delta.version
         self._data: dict[str, Any] | None = None
-        self._frames: dict[Shape, bytes] = {}
+        self._frames: dict[str | None, bytes] = {}
+
+    @classmethod
+    def revive(cls, entry: Retained, event_id: str, sport: Sport) -> DeltaOut:
+        """A retained delta, with the frames built for it so far."""
+        out = cls.__new__(cls)
+        out.version, out._raw = entry[0], entry[1]
+        out._frames = dict(zip(entry[2::2], entry[3::2], strict=True))
+        out.event_id, out.sport = event_id, sport
+        out._delta = out._data = None
+        return out
 
     @property
     def delta(self) -> EventDelta:
@@ -55,9 +89,10 @@ class DeltaOut:
 
     def frame(self, shape: Shape) -> bytes:
         """The WebSocket frame of this delta for clients of ``shape``."""
-        frame = self._frames.get(shape)
+        key = shape_key(shape)
+        frame = self._frames.get(key)
         if frame is None:
-            frame = self._frames[shape] = frame_of(delta_payload(self.data, shape))
+            frame = self._frames[key] = frame_of(delta_payload(self.data, shape))
         return frame
 
     def release(self) -> None:
@@ -67,29 +102,45 @@ class DeltaOut:
         self._delta = None
         self._data = None
 
+    def retained(self) -> Retained:
+        """What the ring keeps of this delta (its JSON and the frames built so far)."""
+        self.release()
+        assert self._raw is not None
+        flat: list[Any] = [self.version, self._raw]
+        for key, frame in self._frames.items():
+            flat += (key, frame)
+        return tuple(flat)
+
+
+def _version(entry: Retained | DeltaOut) -> int:
+    return entry.version if type(entry) is DeltaOut else int(entry[0])  # type: ignore[index]
+
 
 class DeltaRing:
-    """The last ``capacity`` deltas of one event, in contiguous version order."""
+    """The last ``capacity`` deltas of one event, in contiguous version order.
 
-    __slots__ = ("_items",)
+    Entries are :data:`Retained` tuples, except a delta pushed or handed out since the
+    last :meth:`settle`, which is held as the :class:`DeltaOut` clients share (so frames
+    built for it meanwhile are kept) until then.
+    """
+
+    __slots__ = ("_items", "_live", "event_id", "sport")
 
     def __init__(self, capacity: int) -> None:
-        self._items: deque[DeltaOut] = deque(maxlen=capacity)
+        self._items: deque[Retained | DeltaOut] = deque(maxlen=capacity)
+        self._live = False  # some entry is a DeltaOut
+        self.event_id: str | None = None
+        self.sport: Sport | None = None  # the event's sport, as its newest delta says
 
     @property
     def last_version(self) -> int | None:
         """Version of the newest retained delta (None when empty)."""
-        return self._items[-1].version if self._items else None
+        return _version(self._items[-1]) if self._items else None
 
     @property
     def first_version(self) -> int | None:
         """Version of the oldest retained delta (None when empty)."""
-        return self._items[0].version if self._items else None
-
-    @property
-    def sport(self) -> Sport | None:
-        """The event's sport, as its newest delta says (None when empty)."""
-        return self._items[-1].sport if self._items else None
+        return _version(self._items[0]) if self._items else None
 
     def __len__(self) -> int:
         return len(self._items)
@@ -104,6 +155,8 @@ class DeltaRing:
         version = out.version
         if last is not None and version <= last:
             return "old"
+        self.event_id, self.sport = out.event_id, out.sport
+        self._live = True
         if last is not None and version != last + 1:
             self._items.clear()
             self._items.append(out)
@@ -111,20 +164,44 @@ class DeltaRing:
         self._items.append(out)
         return "next"
 
+    def settle(self) -> None:
+        """Keep every entry as :data:`Retained` again (after the deltas went out)."""
+        if not self._live:
+            return
+        items = self._items
+        for n, entry in enumerate(items):
+            if type(entry) is DeltaOut:
+                items[n] = entry.retained()
+        self._live = False
+
+    def covers(self, version: int) -> bool:
+        """True when :meth:`after` can bring a client holding ``version`` up to date."""
+        first, last = self.first_version, self.last_version
+        return first is not None and last is not None and first - 1 <= version <= last
+
     def after(self, version: int) -> list[DeltaOut] | None:
         """The deltas after ``version``, in order; None when the ring cannot cover them.
 
-        ``[]`` means the client is up to date with everything this ring has seen.
+        ``[]`` means the client is up to date with everything this ring has seen. The
+        deltas handed out stay shared (frames built for one client serve the next) until
+        :meth:`settle`.
         """
-        first, last = self.first_version, self.last_version
-        if first is None or last is None:
+        if not self.covers(version):
             return None
+        first, last = self.first_version, self.last_version
         if version == last:
             return []
-        if version < first - 1 or version > last:
-            return None
-        start = version - first + 1
-        return [self._items[i] for i in range(start, len(self._items))]
+        assert first is not None
+        assert self.event_id is not None
+        assert self.sport is not None
+        items, found = self._items, []
+        for n in range(version - first + 1, len(items)):
+            entry = items[n]
+            if type(entry) is tuple:
+                entry = items[n] = DeltaOut.revive(entry, self.event_id, self.sport)
+                self._live = True
+            found.append(entry)
+        return found  # type: ignore[return-value]
 
 
 class EventFeed:
