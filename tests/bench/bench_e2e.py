@@ -288,6 +288,21 @@ def processor_stages(before: list[str], after: list[str]) -> dict[str, float]:
     return stages
 
 
+def dispatch_stage(before: str, after: str) -> dict[str, float]:
+    """p50/p99 (ms) from a delta's ``applied_at`` to its dispatch by the distribution's hub,
+    from the service's own histogram (``before`` and ``after`` are its expositions; coarse
+    buckets, interpolated): what of ``applied_at`` → client is before the fan-out."""
+    from tests.bench.bench_processors import histogram, quantile
+
+    name = "sportsfeed_distribution_update_lag_seconds"
+    base = dict(histogram(before, name))
+    buckets = [(le, c - base.get(le, 0.0)) for le, c in histogram(after, name)]
+    if not buckets or buckets[-1][1] <= 0:
+        return {}
+    return {"applied_to_dispatch_p50_ms": round(quantile(buckets, 0.50) * 1000, 1),
+            "applied_to_dispatch_p99_ms": round(quantile(buckets, 0.99) * 1000, 1)}
+
+
 async def ledger_total(mysql: MySQLSettings) -> dict[str, int]:
     """Ledger rows by disposition."""
     async with database(mysql) as db:
@@ -364,6 +379,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 *stack_pids().values()]
         for n, rate in enumerate(rates):
             before = await metrics_texts(processors)
+            dispatch_before = await metrics_text(distribution.port)
             # A service's process tree: ingestion is a supervisor with its workers under it.
             cpu = {name: tree_cpu_seconds(pid) for name, pid in services.items()}
             ours_before, busy_before = sum(map(cpu_seconds, ours)), machine_busy_seconds()
@@ -380,8 +396,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(2.0)  # the last deltas travel from the processor to the client
             steps.append({"rate": rate, "load": load, "drain_s": round(drained_s, 1),
                           "cpu_share": shares, "machine": machine,
-                          "processor_stages": processor_stages(before,
-                                                               await metrics_texts(processors))})
+                          "processor_stages": {
+                              **processor_stages(before, await metrics_texts(processors)),
+                              **dispatch_stage(dispatch_before,
+                                               await metrics_text(distribution.port))}})
         await sampler.stop()
         receiver.stdin.write(b"STOP\n")
         await receiver.stdin.drain()
@@ -479,7 +497,8 @@ def markdown(r: dict[str, Any]) -> str:
                _pair(x["processor_stages"], "append_to_commit"),
                f"{x['processor_stages'].get('batches', '-')} "
                f"({x['processor_stages'].get('mean_batch', '-')})",
-               f"{x['to_client_p50_ms']} / {x['to_client_p99_ms']}", x["drain_s"],
+               f"{x['to_client_p50_ms']} / {x['to_client_p99_ms']}",
+               _pair(x["processor_stages"], "applied_to_dispatch"), x["drain_s"],
                f"{x['slip_p99_ms']} / {x['slip_max_ms']}",
                " / ".join(str(v) for v in x["cpu_share"].values()),
                f"{x['machine']['busy_cores']} / {x['machine']['ours_cores']}")
@@ -502,13 +521,15 @@ def markdown(r: dict[str, Any]) -> str:
         "it decides the batch, before that batch's MySQL commit (a batch decided ahead is "
         "stamped while the batch before it commits); the two Kafka-append stages come from the "
         "workers' own histograms (bucket counts summed over the processors, then "
-        "interpolated). CPU is a share of one core over the "
-        "step and its drain; \"cores busy\" compares the whole machine (`/proc/stat`) with "
+        "interpolated), `applied_at` → dispatch from the distribution's (coarser buckets). "
+        "CPU is a share of one core over the step and its drain; \"cores busy\" compares the "
+        "whole machine (`/proc/stat`) with "
         "this benchmark's processes plus Kafka, MariaDB and Redis: the difference is other "
         "work competing for the cores.", "",
         table(stages, ("msg/s", "POST → applied_at", "Kafka append → batch taken",
                        "Kafka append → MySQL commit", "batches (mean records)",
                        "applied_at → client",
+                       "of which applied_at → distribution dispatch",
                        "ledger caught up s after the load", "sender slip p99 / max ms",
                        f"CPU {cpu_names}",
                        "cores busy: machine / this benchmark")),
