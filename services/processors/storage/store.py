@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -115,6 +116,16 @@ def _raised_in_driver(exc: BaseException) -> bool:
     return last is not None and any(p in last.tb_frame.f_code.co_filename for p in _DRIVER_FILES)
 
 
+# Batch transactions run at READ COMMITTED. Under REPEATABLE READ (the server's default)
+# locking a batch's events that do not exist yet (``SELECT ... FOR UPDATE``) took gap
+# locks on the primary key, and workers of different sports, whose new ids fall in each
+# other's gaps, deadlocked on their inserts (error 1213, the batch retried 0.2 s later).
+# Nothing here relies on repeatable reads: every read of an event's rows comes after its
+# row is locked, and the ledger's unique key settles two workers racing on one message.
+# Set once per connection, as a statement both MariaDB and MySQL 8 take.
+ISOLATION = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
+
+
 class Store:
     """Reads and writes one sport's events in MySQL."""
 
@@ -127,6 +138,8 @@ class Store:
         self._cache: dict[str, EventState] = {}
         self._cache_limit = cache_limit
         self._timeout = timeout_s
+        # The pool's connections already switched to :data:`ISOLATION`.
+        self._isolated: weakref.WeakSet[Any] = weakref.WeakSet()
         # One transaction at a time per worker: batches and silence sweeps share the cache.
         self._lock = asyncio.Lock()
         # The plan whose transaction is being written now (while set, the next batch can
@@ -159,13 +172,14 @@ class Store:
             if i.message is not None and i.message.kind in _CLOSING_KINDS
         }
         async with self._transaction() as cur:
-            # One round trip for both: the ledger rows of the batch's ids, and the events'
-            # versions, locked until the COMMIT at the end of the write script.
-            hit_rows, version_rows = await _select_many(cur, [
+            # One round trip for both: the events' versions, locked until the COMMIT at the
+            # end of the write script, then the ledger rows of the batch's ids (read once
+            # the locks are held: whatever another worker committed for these events shows).
+            version_rows, hit_rows = await _select_many(cur, [
+                f"SELECT id, version FROM events WHERE id IN ({_in(event_ids)}) FOR UPDATE",
                 "SELECT message_id, sport, kafka_partition, kafka_offset FROM ledger"
                 f" WHERE message_id IN ({_in(message_ids)})",
-                f"SELECT id, version FROM events WHERE id IN ({_in(event_ids)}) FOR UPDATE",
-            ], [*message_ids, *event_ids])
+            ], [*event_ids, *message_ids])
             hits: dict[str, LedgerKey] = {mid: (sport, p, o) for mid, sport, p, o in hit_rows}
             versions = {r[0]: int(r[1]) for r in version_rows}
             sql: list[str] | None = None
@@ -325,6 +339,9 @@ class Store:
             async with asyncio.timeout(self._timeout):
                 conn = await self._pool.acquire()
                 async with conn.cursor() as cur:
+                    if conn not in self._isolated:
+                        await cur.execute(ISOLATION)
+                        self._isolated.add(conn)
                     yield cur
                 if commit:
                     await conn.commit()
