@@ -5,7 +5,7 @@ them. For events that do not exist yet, REPEATABLE READ (the server's default) m
 a gap lock on the primary key; another sport's worker holding the same gap for its own
 new ids, the two inserts then wait on each other and MariaDB kills one (error 1213): in
 ``bench_e2e`` every worker hit a deadlock or two in the fixtures' phase, each batch
-retried after 0.2 s with readiness saying "mysql unavailable". Batch transactions run at
+retried after 0.2 s (readiness reporting the worker stalled meanwhile). Batch transactions run at
 READ COMMITTED (no gap locks), so sports never block each other; a worker of the same
 sport still waits on the event's row or its ledger row, as before.
 """

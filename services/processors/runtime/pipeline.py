@@ -286,7 +286,7 @@ class BatchProcessor:
             self._stalled_since = time.monotonic()
         self._stall_reason = f"batch of {size}: {failure} failure: {exc!r}"[:500]
         if failure == "transient":
-            log.warning("mysql unavailable (%r): batch of %d retried in %.1fs",
+            log.warning("mysql failed transiently (%r): batch of %d retried in %.1fs",
                         exc, size, delay)
         else:
             log.error("batch of %d cannot be applied (%s, not caused by one message: %r); "
