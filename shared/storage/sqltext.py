@@ -117,6 +117,16 @@ def time_literal(value: datetime | None) -> str:
     return "NULL" if value is None else _datetime_literal(value)
 
 
+def text_literal(value: str | None) -> str:
+    """A string as a literal, ``NULL`` for None (no dispatch on the type: hand-rendered rows)."""
+    return "NULL" if value is None else quote(value)
+
+
+def enum_literal(value: Enum | None) -> str:
+    """A string-valued enum member as a literal of its value, ``NULL`` for None."""
+    return "NULL" if value is None else quote(value.value)
+
+
 def row_sql(row: Sequence[Any]) -> str:
     """``(v1, v2, ...)``."""
     return "(" + ", ".join([literal(v) for v in row]) + ")"

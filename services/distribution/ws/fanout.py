@@ -134,10 +134,6 @@ class Fanout:
         never ends the fan-out (aiokafka retries most failures itself; what reaches here
         is logged before each wait)."""
 
-        def retrying_in(state: RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome is not None else None
-            log.warning("updates consumer: %r; retrying in %.1fs", exc, state.upcoming_sleep)
-
         async def fetch() -> dict[Any, list[Any]]:
             if not self.ready:
                 await self._position(consumer)
@@ -146,7 +142,7 @@ class Fanout:
             return batches
 
         return await call_retrying(fetch, initial_s=RETRY_INITIAL_S, max_s=RETRY_MAX_S,
-                                   retry_on=KafkaError, before_sleep=retrying_in)
+                                   retry_on=KafkaError, before_sleep=_retrying_in)
 
     async def lag(self) -> list[PartitionLag]:
         """Each assigned partition's lag behind the broker's end offsets (also kept in
@@ -212,3 +208,8 @@ class Fanout:
         if self._task is None or not self._task.done() or self._task.cancelled():
             return None
         return self._task.exception()
+
+
+def _retrying_in(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    log.warning("updates consumer: %r; retrying in %.1fs", exc, state.upcoming_sleep)

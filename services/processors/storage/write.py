@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 from services.processors.domain.changes import RowMark
@@ -19,11 +18,13 @@ from services.processors.domain.state import EventState, MarketEntry
 from shared.enums import FINAL_MARKET_STATUSES
 from shared.live import LiveState
 from shared.storage.sqltext import (
+    enum_literal,
     literal,
     quote,
     rows_sql,
     run_script,
     statements,
+    text_literal,
     time_literal,
 )
 
@@ -128,14 +129,6 @@ def event_row(state: EventState) -> tuple[Any, ...]:
     )
 
 
-def _text(value: str | None) -> str:
-    return "NULL" if value is None else quote(value)
-
-
-def _enum(value: Enum | None) -> str:
-    return "NULL" if value is None else quote(value.value)
-
-
 # Every message of a batch writes its event's row and the rows of the markets it moved:
 # rendered by hand like the ledger's (the generic renderer's call per value was the
 # largest share of rendering a batch). A unit test holds each equal to row_sql of the
@@ -172,8 +165,9 @@ def market_values(event_id: str, key: str, entry: MarketEntry, at: datetime) -> 
     before_final = entry.status_before_final if m.status in FINAL_MARKET_STATUSES else None
     return (
         f"({q(event_id)}, {q(key)}, {q(key.split('|', 1)[0])}, {q(m.status.value)},"
-        f" {_enum(m.resolution)}, {_enum(before_final)}, {_text(m.producer)},"
-        f" {q(entry.provider)}, {_text(m.status_reason)}, {time_literal(m.provider_ts or at)})"
+        f" {enum_literal(m.resolution)}, {enum_literal(before_final)},"
+        f" {text_literal(m.producer)}, {q(entry.provider)}, {text_literal(m.status_reason)},"
+        f" {time_literal(m.provider_ts or at)})"
     )
 
 
