@@ -288,6 +288,19 @@ def processor_stages(before: list[str], after: list[str]) -> dict[str, float]:
     return stages
 
 
+def batch_costs(used: dict[str, float], batches: float) -> dict[str, float]:
+    """CPU ms per processor batch over a step (``used``: CPU seconds by service, the
+    processors named ``processor-<sport>``): the processors' together, and the
+    distribution's, whose fetch, dispatch and WebSocket writes follow each batch
+    published. Mostly a fixed cost per batch at these sizes: set beside the mean batch,
+    it tells what a shorter ``batch_interval_s`` would cost."""
+    if batches <= 0:
+        return {}
+    processors = sum(v for name, v in used.items() if name.startswith("processor-"))
+    return {"processor_cpu_ms_per_batch": round(processors / batches * 1000, 2),
+            "distribution_cpu_ms_per_batch": round(used.get("distribution", 0.0) / batches * 1000, 2)}
+
+
 def dispatch_stage(before: str, after: str) -> dict[str, float]:
     """p50/p99 (ms) from a delta's ``applied_at`` to its dispatch by the distribution's hub,
     from the service's own histogram (``before`` and ``after`` are its expositions; coarse
@@ -389,17 +402,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             drained_s = await wait_ledger(scope.mysql, expected, args.drain)
             # CPU over the load and its drain: what each service needed for these messages.
             wall = time.monotonic() - began
-            shares = {name: round((tree_cpu_seconds(pid) - cpu[name]) / wall, 2)
-                      for name, pid in services.items()}
+            used = {name: tree_cpu_seconds(pid) - cpu[name] for name, pid in services.items()}
+            shares = {name: round(seconds / wall, 2) for name, seconds in used.items()}
             machine = {"busy_cores": round((machine_busy_seconds() - busy_before) / wall, 2),
                        "ours_cores": round((sum(map(cpu_seconds, ours)) - ours_before) / wall, 2)}
             await asyncio.sleep(2.0)  # the last deltas travel from the processor to the client
+            stages = {**processor_stages(before, await metrics_texts(processors)),
+                      **dispatch_stage(dispatch_before, await metrics_text(distribution.port))}
+            stages.update(batch_costs(used, stages.get("batches", 0)))
             steps.append({"rate": rate, "load": load, "drain_s": round(drained_s, 1),
-                          "cpu_share": shares, "machine": machine,
-                          "processor_stages": {
-                              **processor_stages(before, await metrics_texts(processors)),
-                              **dispatch_stage(dispatch_before,
-                                               await metrics_text(distribution.port))}})
+                          "cpu_share": shares, "machine": machine, "processor_stages": stages})
         await sampler.stop()
         receiver.stdin.write(b"STOP\n")
         await receiver.stdin.drain()
@@ -497,6 +509,8 @@ def markdown(r: dict[str, Any]) -> str:
                _pair(x["processor_stages"], "append_to_commit"),
                f"{x['processor_stages'].get('batches', '-')} "
                f"({x['processor_stages'].get('mean_batch', '-')})",
+               f"{x['processor_stages'].get('processor_cpu_ms_per_batch', '-')} / "
+               f"{x['processor_stages'].get('distribution_cpu_ms_per_batch', '-')}",
                f"{x['to_client_p50_ms']} / {x['to_client_p99_ms']}",
                _pair(x["processor_stages"], "applied_to_dispatch"), x["drain_s"],
                f"{x['slip_p99_ms']} / {x['slip_max_ms']}",
@@ -522,12 +536,15 @@ def markdown(r: dict[str, Any]) -> str:
         "stamped while the batch before it commits); the two Kafka-append stages come from the "
         "workers' own histograms (bucket counts summed over the processors, then "
         "interpolated), `applied_at` → dispatch from the distribution's (coarser buckets). "
-        "CPU is a share of one core over the step and its drain; \"cores busy\" compares the "
+        "CPU is a share of one core over the step and its drain (per batch: the four "
+        "processors' CPU together, and the distribution's, over the batches taken); "
+        "\"cores busy\" compares the "
         "whole machine (`/proc/stat`) with "
         "this benchmark's processes plus Kafka, MariaDB and Redis: the difference is other "
         "work competing for the cores.", "",
         table(stages, ("msg/s", "POST → applied_at", "Kafka append → batch taken",
                        "Kafka append → MySQL commit", "batches (mean records)",
+                       "CPU ms per batch: processors / distribution",
                        "applied_at → client",
                        "of which applied_at → distribution dispatch",
                        "ledger caught up s after the load", "sender slip p99 / max ms",

@@ -72,3 +72,13 @@ def test_a_supervisors_cpu_includes_its_workers() -> None:
             subprocess.run(["kill", str(kid)], check=False)
         parent.kill()
         parent.wait()
+
+
+def test_the_e2e_cost_per_batch_sums_the_processors_and_sets_the_distribution_beside() -> None:
+    from tests.bench.bench_e2e import batch_costs
+
+    used = {"ingestion": 9.0, "processor-football": 1.5, "processor-tennis": 0.5,
+            "distribution": 0.8}
+    assert batch_costs(used, 400) == {"processor_cpu_ms_per_batch": 5.0,
+                                      "distribution_cpu_ms_per_batch": 2.0}
+    assert batch_costs(used, 0) == {}
