@@ -536,7 +536,7 @@ def markdown(r: dict[str, Any]) -> str:
         "stamped while the batch before it commits); the two Kafka-append stages come from the "
         "workers' own histograms (bucket counts summed over the processors, then "
         "interpolated), `applied_at` → dispatch from the distribution's (coarser buckets). "
-        "CPU is a share of one core over the step and its drain (per batch: the four "
+        "CPU is a share of one core over the step and its drain (per batch: the "
         "processors' CPU together, and the distribution's, over the batches taken); "
         "\"cores busy\" compares the "
         "whole machine (`/proc/stat`) with "
