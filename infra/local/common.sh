@@ -82,17 +82,23 @@ port_open() {
 # calling shell (`make up` returns); fd 9 is the stack lock and must not leak.
 # Prints the pid: setsid only forks for a group leader, which a background
 # child of a non-interactive shell never is, so the pid is the daemon's.
-# It returns once the exec happened (at most 5 s): until then /proc shows this shell's
-# command line, and a check by command line (pid_of) would take a daemon that is still
-# starting for a dead one (seen on a loaded machine: "prometheus failed to start" with
-# nothing in its log).
+# It returns once the daemon itself runs (at most 5 s): until then /proc shows this
+# shell's command line, then setsid's and nohup's as each execs the next, and a check by
+# command line (pid_of) made in between would take a daemon that is still starting for
+# a dead one (seen on a loaded machine: "prometheus failed to start" with nothing in its
+# log, and the daemon up a second later: a read of /proc/PID/cmdline while nohup execs
+# it comes back empty).
 launch() {
   local logfile="$1"; shift
-  local last="${@: -1}" pid i
+  local last="${@: -1}" pid i cmd
   (exec setsid nohup "$@" </dev/null >>"$logfile" 2>&1 9>&-) &
   pid="$!"
   for ((i = 0; i < 100; i++)); do
-    tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$last" && break
+    cmd="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")"
+    case "$cmd" in
+      '' | 'setsid '* | 'nohup '*) ;;  # still on its way to the daemon
+      *"$last"*) break ;;
+    esac
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.05
   done
