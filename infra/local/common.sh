@@ -94,7 +94,9 @@ launch() {
   (exec setsid nohup "$@" </dev/null >>"$logfile" 2>&1 9>&-) &
   pid="$!"
   for ((i = 0; i < 100; i++)); do
-    cmd="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")"
+    # Gone (a daemon that forks, like redis-server, exits its first pid): read as empty,
+    # never as a failure that `set -e` in the caller would exit on.
+    cmd="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" || cmd=""
     case "$cmd" in
       '' | 'setsid '* | 'nohup '*) ;;  # still on its way to the daemon
       *"$last"*) break ;;
