@@ -21,24 +21,25 @@ done
 """
 
 
+def bash(script: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """``script`` run by bash in the repository, the stack's data under ``data_dir``."""
+    return subprocess.run(["bash", "-c", script], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, check=False, env={
+                              "PATH": "/usr/local/bin:/usr/bin:/bin",
+                              "SPORTSFEED_DATA_DIR": str(data_dir)})
+
+
 def test_launch_returns_when_the_first_pid_exits_even_under_set_e(tmp_path: Path) -> None:
     # As a daemon that forks does (redis-server): its first pid is gone before launch
     # sees the command line; launch must return, not end a caller running with set -e.
-    script = ("set -e\nsource infra/local/common.sh\n"
-              "launch \"$SPORTSFEED_DATA_DIR/launch.log\" python3 -c pass gone-at-once >/dev/null\n"
-              "echo survived\n")
-    done = subprocess.run(["bash", "-c", script], cwd=REPO, capture_output=True, text=True,
-                          timeout=60, check=False, env={
-                              "PATH": "/usr/local/bin:/usr/bin:/bin",
-                              "SPORTSFEED_DATA_DIR": str(tmp_path)})
+    done = bash("set -e\nsource infra/local/common.sh\n"
+                "launch \"$SPORTSFEED_DATA_DIR/launch.log\" python3 -c pass gone-at-once >/dev/null\n"
+                "echo survived\n", tmp_path)
     assert (done.returncode, done.stdout) == (0, "survived\n"), done.stderr
 
 
 def test_launch_returns_once_the_pid_runs_the_daemon(tmp_path: Path) -> None:
-    done = subprocess.run(["bash", "-c", SCRIPT], cwd=REPO, capture_output=True, text=True,
-                          timeout=120, check=False, env={
-                              "PATH": "/usr/local/bin:/usr/bin:/bin",
-                              "SPORTSFEED_DATA_DIR": str(tmp_path)})
+    done = bash(SCRIPT, tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 25
