@@ -110,6 +110,8 @@ class FeedClient:
         self._backoff = Backoff(reconnect_initial_s, reconnect_max_s, jitter=0.2)
         self._silent_heartbeats = silent_heartbeats
         self._open_timeout = open_timeout_s
+        self._heard = 0.0  # monotonic time of the last frame from the server
+        self._reading = False  # waiting for the server's next frame
 
     def state(self, event_id: str) -> EventSnapshot | None:
         """The event's state as last applied (None if not held)."""
@@ -189,26 +191,45 @@ class FeedClient:
                 if key in request:
                     more[key] = request[key]
             await ws.send(orjson.dumps(more).decode())
-        heard = sent = time.monotonic()
-        while True:
-            raw: str | bytes | None = None
-            try:
-                async with asyncio.timeout(self.heartbeat_s):
+        # Heartbeats and the silence check run beside the reads, once per heartbeat: a
+        # timeout around every read cost more than the rest of the read itself.
+        self._heard = time.monotonic()
+        keeper = asyncio.create_task(self._keep_alive(ws))
+        try:
+            while True:
+                try:
+                    self._reading = True
                     raw = await ws.recv()
-            except TimeoutError:
-                pass
-            now = time.monotonic()
-            if raw is not None:
-                heard = now
+                    self._reading = False
+                except ConnectionClosed:
+                    why = keeper.result() if keeper.done() else ""
+                    if why:
+                        raise _Silent(why) from None
+                    raise
+                self._heard = time.monotonic()
                 update = await self._handle(ws, orjson.loads(raw), request)
                 if update is not None:
                     yield update
-            elif now - heard > self._silent_heartbeats * self.heartbeat_s:
+        finally:
+            keeper.cancel()
+
+    async def _keep_alive(self, ws: ClientConnection) -> str:
+        """Send a heartbeat every ``heartbeat_s``; once nothing was heard for
+        ``silent_heartbeats`` of them, drop the connection and say why."""
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            now = time.monotonic()
+            if not self._reading:  # the caller is busy with an update: not the server's silence
+                self._heard = now
+            quiet = now - self._heard
+            if quiet > self._silent_heartbeats * self.heartbeat_s:
                 self.stats.silences += 1
-                raise _Silent(f"nothing heard for {now - heard:.1f}s")
-            if now - sent >= self.heartbeat_s:
-                sent = now
+                ws.transport.abort()  # the read in progress ends with ConnectionClosed
+                return f"nothing heard for {quiet:.1f}s"
+            try:
                 await ws.send(orjson.dumps({"type": "heartbeat", "ts": _now_iso()}).decode())
+            except ConnectionClosed:  # the read says so too
+                return ""
 
     async def _handle(self, ws: ClientConnection, msg: Mapping[str, Any],
                       request: Mapping[str, Any]) -> Update | None:

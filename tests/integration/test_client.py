@@ -5,6 +5,7 @@ through, tokens; and against a server that goes quiet."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from decimal import Decimal
 
 import orjson
@@ -130,3 +131,47 @@ async def test_a_server_that_goes_quiet_is_left_and_the_client_reconnects() -> N
             await run.stop()
         assert client.stats.silences >= 1
         assert connections >= 2
+
+
+async def test_heartbeats_go_out_and_a_caller_busy_with_an_update_is_not_a_silent_server() -> None:
+    heartbeats: list[float] = []
+
+    async def chatty(conn: ServerConnection) -> None:
+        await conn.send(orjson.dumps({"type": "welcome", "session": 1, "protocol": 1,
+                                      "heartbeat_s": 0.2, "token_required": False}).decode())
+        await conn.recv()  # the subscribe
+        await conn.send(orjson.dumps({"type": "subscribed"}).decode())
+        await conn.send(orjson.dumps({"type": "snapshot", "event_id": "ev-q", "sport": "football",
+                                      "version": 1}).decode())
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(0.2)
+                await conn.send(orjson.dumps({"type": "heartbeat"}).decode())
+
+        beating = asyncio.create_task(beat())
+        try:
+            async for raw in conn:
+                if orjson.loads(raw).get("type") == "heartbeat":
+                    heartbeats.append(asyncio.get_running_loop().time())
+        finally:
+            beating.cancel()
+
+    async with serve(chatty, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        client = FeedClient(f"ws://127.0.0.1:{port}/", reconnect_initial_s=0.05)
+        updates = client.follow(sports=["football"])
+        first = await asyncio.wait_for(anext(updates), 10)
+        assert first.kind == "snapshot"
+        # Busy for five silent-heartbeat limits (3 x 0.2 s) before reading again.
+        await asyncio.sleep(3.0)
+        waiting = asyncio.ensure_future(anext(updates))
+        await asyncio.sleep(1.0)
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        await updates.aclose()
+    assert client.stats.silences == 0
+    assert client.stats.connects == 1
+    # One heartbeat every 0.2 s all along, the busy spell included.
+    assert len(heartbeats) >= 15
