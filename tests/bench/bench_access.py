@@ -45,7 +45,8 @@ from shared.topics import Topics
 from tests.bench.bench_distribution import RawClient, Service, bench_delta, bench_snapshot
 from tests.bench.bench_memory import cpu_seconds
 from tests.bench.report import bench_dir, cpu_probe_ms, table, write_report
-from tests.support.distribution import free_port, seed_mysql, service_env, start_process
+from tests.support.distribution import seed_mysql, service_env, start_process
+from tests.support.ports import free_port
 from tests.support.stack import fresh_local_stack
 
 KEYS = {"victim": "victim-key-0123456789abcdef", "flood": "flood-key-0123456789abcdefg",

@@ -31,7 +31,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -48,16 +47,11 @@ from tests.bench.bench_memory import descendants, tree_cpu_seconds
 from tests.bench.profiling import Profiler
 from tests.bench.report import REPO, bench_dir, cpu_probe_ms, table, write_report
 from tests.support.ingestion_process import wait_group_ready
+from tests.support.ports import free_port
 from tests.support.stack import load_local_env
 
 GOALS = {"single_rps": 10_000, "batched_mps": 50_000, "ratio_of_bare": 0.5,
          "single_ratio_of_floor": 0.25, "single_cpu_us": 150.0}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def odds_doc(n: int, event: int) -> dict[str, Any]:
@@ -129,7 +123,7 @@ async def http_floor(conns: int, seconds: float) -> dict[str, Any]:
     """Requests/s of a bare aiohttp app on this machine, under the same load generator."""
     import aiohttp
 
-    port = _free_port()
+    port = free_port()
     proc = await asyncio.create_subprocess_exec(sys.executable, "-c", _HELLO, str(port))
     try:
         async with aiohttp.ClientSession() as session:
@@ -249,7 +243,7 @@ def _encoded(n: int) -> list[tuple[bytes, bytes]]:
 async def _service_phases(args: argparse.Namespace, kafka: KafkaSettings, key: str,
                           workers: int, out: Path) -> dict[str, Any]:
     """Single and batched phases against the service run with ``workers`` processes."""
-    service = Service(kafka, key, args.port or _free_port(), out / f"ingestion-service-{workers}.log",
+    service = Service(kafka, key, args.port or free_port(), out / f"ingestion-service-{workers}.log",
                       workers, out / "ingestion-run")
     results: dict[str, Any] = {}
     try:

@@ -42,7 +42,8 @@ from shared.topics import Topics, create_topics, delete_topics
 from tests.bench.bench_memory import cpu_seconds
 from tests.bench.profiling import Profiler
 from tests.bench.report import REPO, table, write_report
-from tests.support.processors import WorkerProcess, database, free_port, fresh
+from tests.support.ports import free_port
+from tests.support.processors import WorkerProcess, database, fresh
 from tests.support.samples import Messages
 from tests.support.stack import load_local_env, local_endpoints
 

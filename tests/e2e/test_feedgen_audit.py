@@ -12,7 +12,6 @@ import asyncio
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,17 +30,12 @@ from feedgen.runner import execute, prepare
 from feedgen.settings import RunOptions
 from shared.enums import Sport
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 PROVIDER = "feedgen"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _env(kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings) -> dict[str, str]:
@@ -104,7 +98,7 @@ async def platform(
     """Ingestion and the four processors; yields (ingestion URL, API key)."""
     key = secrets.token_urlsafe(24)
     env = _env(kafka_settings, mysql_settings, redis_settings)
-    port = _free_port()
+    port = free_port()
     procs: list[subprocess.Popen[bytes]] = []
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -115,7 +109,7 @@ async def platform(
         ready = [(f"http://127.0.0.1:{port}/readyz", procs[0])]
         group = f"feedgen-e2e-{uuid.uuid4().hex[:8]}"
         for sport in Sport:
-            web = _free_port()
+            web = free_port()
             worker_env = {**env, "SPORTSFEED_PROCESSOR_WEB_PORT": str(web),
                           "SPORTSFEED_PROCESSOR_WEB_HOST": "127.0.0.1",
                           "SPORTSFEED_PROCESSOR_GROUP_ID": f"{group}-{sport.value}",

@@ -16,7 +16,8 @@ import aiohttp
 import pytest
 
 from shared.enums import Sport
-from tests.support.platform import Platform, Proc, free_port
+from tests.support.platform import Platform, Proc
+from tests.support.ports import free_port
 from tests.support.prometheus import query, running_prometheus
 
 pytestmark = pytest.mark.e2e

@@ -33,7 +33,7 @@ from tests.support.distribution import (
     service_settings,
     snapshot,
 )
-from tests.support.platform import free_port
+from tests.support.ports import free_port
 from tests.support.prometheus import query, running_prometheus
 
 pytestmark = pytest.mark.e2e

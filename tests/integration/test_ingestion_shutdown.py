@@ -18,7 +18,8 @@ from shared.enums import Sport
 from shared.settings import KafkaSettings
 from shared.topics import Topics
 from tests.support.ingestion import consume, odds_doc
-from tests.support.ingestion_process import REPO, free_port, service, wait_ready
+from tests.support.ingestion_process import REPO, service, wait_ready
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 

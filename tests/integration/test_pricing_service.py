@@ -22,6 +22,7 @@ from shared.model import Clock, Competition, Competitor, PeriodScore, Score
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from tests.support.distribution import T0, delta, market, publish, publisher, seed_redis, snapshot
 from tests.support.history import SHARED_DATA, import_paths, query
+from tests.support.ports import free_port
 from tests.support.pricing_service import (
     ModelTopic,
     PricingProcess,
@@ -30,7 +31,6 @@ from tests.support.pricing_service import (
     run_fit,
     wait_prices,
 )
-from tests.support.processors import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -370,12 +369,6 @@ async def ws_client(url: str, key: str | None = TEST_KEY, **kwargs: Any) -> Asyn
         assert welcome["type"] == "welcome", welcome
         yield client
 
-
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def service_env(kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings,

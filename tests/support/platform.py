@@ -23,7 +23,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,7 @@ from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from shared.storage.migrate import apply_migrations
 from shared.topics import create_topics
 from tests.support.consumer_keys import AUTH, TEST_KEYS
+from tests.support.ports import claim, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 STACK_SH = REPO / "infra" / "local" / "stack.sh"
@@ -52,23 +52,6 @@ PREFERRED_PORTS = {"kafka": 19092, "controller": 19093, "mysql": 13306, "redis":
 PORT_ENV = {"kafka": "SPORTSFEED_KAFKA_PORT", "controller": "SPORTSFEED_KAFKA_CONTROLLER_PORT",
             "mysql": "SPORTSFEED_MYSQL_PORT", "redis": "SPORTSFEED_REDIS_PORT"}
 
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as sock:
-        # As the daemons do: a port whose last connections linger in TIME_WAIT is free.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def clean_env() -> dict[str, str]:
@@ -174,10 +157,7 @@ def pick_ports() -> dict[str, int]:
     """The preferred private ports where free, else any free ones (never the main stack's)."""
     ports: dict[str, int] = {}
     for name, preferred in PREFERRED_PORTS.items():
-        port = preferred if _bindable(preferred) else free_port()
-        while port in ports.values():
-            port = free_port()
-        ports[name] = port
+        ports[name] = preferred if claim(preferred) else free_port()
     return ports
 
 

@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,15 +31,10 @@ from shared.model import FeedMessage
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from shared.storage.pool import connect_kwargs
 from shared.topics import Topics
+from tests.support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def stack_env(kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings) -> dict[str, str]:

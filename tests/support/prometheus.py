@@ -12,7 +12,8 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.support.platform import REPO, clean_env, free_port
+from tests.support.platform import REPO, clean_env
+from tests.support.ports import free_port
 
 PROMETHEUS_SH = REPO / "infra" / "local" / "prometheus.sh"
 
