@@ -303,15 +303,21 @@ async def test_rebalances_mid_stream_lose_nothing_and_apply_nothing_twice(
     keep coming: every message is applied exactly once, and Redis ends as MySQL."""
     kafka, mysql, redis = stack
     group = f"{kafka.topic_prefix}-shared"
-    messages = feed(events=40, count=8000, seed=23)
+    stream = feed(events=40, count=40_000, seed=23)
     first = WorkerProcess(Sport.FOOTBALL, kafka, mysql, redis, tmp_path / "first.log",
                           group=group, extra_env=SMALL_BATCHES).start()
     second = WorkerProcess(Sport.FOOTBALL, kafka, mysql, redis, tmp_path / "second.log",
                            group=group, extra_env=SMALL_BATCHES)
+    enough = asyncio.Event()
+    sent = 0
 
-    async def trickle() -> None:  # the stream goes on through both rebalances
-        for start in range(0, len(messages), 250):
-            await produce(kafka, messages[start : start + 250])
+    async def trickle() -> None:
+        # The stream goes on through both rebalances, however long the workers take to
+        # start and rebalance on this machine: it ends when told, not after a fixed count.
+        nonlocal sent
+        while not enough.is_set() and sent < len(stream):
+            await produce(kafka, stream[sent : sent + 250])
+            sent = min(sent + 250, len(stream))
             await asyncio.sleep(0.25)
 
     producing = asyncio.create_task(trickle())
@@ -329,7 +335,9 @@ async def test_rebalances_mid_stream_lose_nothing_and_apply_nothing_twice(
         assert not producing.done(), "the stream ended before the rebalance"
         assert await asyncio.to_thread(first.terminate, 60) == 0
         assert not producing.done(), "the stream ended before the first worker left"
+        enough.set()
         await producing
+        messages = stream[:sent]
         await wait_until(lambda: _more_than(db, len(messages) - 1), 120, what="all applied")
         await assert_exactly_once(db, messages)
         await assert_redis_matches_mysql(db, cache)

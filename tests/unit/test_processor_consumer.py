@@ -241,6 +241,28 @@ async def test_lag_counts_every_record_not_applied_and_the_age_of_the_oldest_in_
     await feed.stop()
 
 
+async def test_lag_mid_rebalance_skips_a_partition_the_consumer_no_longer_holds() -> None:
+    """The broker does not answer and aiokafka already dropped P1 (its highwater asserts):
+    the lag of P0 is still reported and nothing raises (it once made /readyz a 500)."""
+    h = Harness()
+    feed = await started(h, commit_interval_s=3600)
+    kafka = h.kafka
+    assert kafka is not None
+    kafka.high = {P0: 10, P1: 3}
+
+    async def no_answer(tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        raise TimeoutError
+
+    def highwater(tp: TopicPartition) -> int | None:
+        assert tp == P0, "Partition is not assigned"
+        return kafka.high[tp]
+
+    kafka.end_offsets = no_answer  # type: ignore[method-assign]
+    kafka.highwater = highwater  # type: ignore[method-assign]
+    assert await feed.lag() == {0: (10, 0.0)}
+    await feed.stop()
+
+
 async def test_a_busy_worker_starts_one_batch_per_interval_and_a_quiet_one_at_once() -> None:
     h = Harness()
     feed = await started(h, batch_interval_s=1.0)

@@ -341,9 +341,17 @@ class FeedConsumer(Service):
         try:
             # The broker's end offsets: the consumer's own high watermarks are only as
             # fresh as its last fetch, and a stalled worker fetches nothing.
-            ends = await asyncio.wait_for(consumer.end_offsets(owned), 2.0)
+            ends: dict[TopicPartition, int | None] = dict(
+                await asyncio.wait_for(consumer.end_offsets(owned), 2.0))
         except Exception:
-            ends = {tp: consumer.highwater(tp) for tp in owned}
+            ends = {}
+            for tp in owned:
+                # Mid-rebalance the consumer may no longer hold a partition this worker
+                # still counts as its own: aiokafka asserts on it ("Partition is not
+                # assigned"), which once made /readyz answer 500. Such a partition has
+                # no lag to report until the rebalance says whose it is.
+                with contextlib.suppress(Exception):
+                    ends[tp] = consumer.highwater(tp)
         now = time.time()
         found: dict[int, tuple[int, float]] = {}
         for tp in owned:

@@ -135,7 +135,10 @@ class ProcessorRuntime(Service):
         # Reachable is not enough: a worker stuck on a batch it cannot commit says so,
         # and so does one too far behind its partitions.
         checks["progress"] = self.processor.progress()
-        checks["lag"] = self.lag_check(await self.update_lag())
+        try:
+            checks["lag"] = self.lag_check(await self.update_lag())
+        except Exception as exc:  # an answer that says why, never a 500
+            checks["lag"] = f"unknown: {exc!r}"[:300]
         return checks
 
     async def update_lag(self) -> dict[int, tuple[int, float]]:
