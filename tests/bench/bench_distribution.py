@@ -47,11 +47,11 @@ from tests.bench.bench_memory import cpu_seconds
 from tests.bench.report import REPO, bench_dir, table, write_report
 from tests.support.distribution import (
     TEST_KEY,
-    free_port,
     service_env,
     start_process,
     stop_process,
 )
+from tests.support.ports import free_port
 from tests.support.stack import fresh_local_stack
 
 LATENCY_SAMPLE = 4

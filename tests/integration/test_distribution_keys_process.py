@@ -15,7 +15,6 @@ from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from tests.support.distribution import (
     REPO,
     api_session,
-    free_port,
     get_json,
     seed_redis,
     service_env,
@@ -23,6 +22,7 @@ from tests.support.distribution import (
     snapshot,
     ws_client,
 )
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 

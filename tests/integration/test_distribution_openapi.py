@@ -28,7 +28,6 @@ from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from tests.support.distribution import (
     AUTH,
     TEST_KEY,
-    free_port,
     rest_dataset,
     seed_models,
     seed_mysql,
@@ -39,6 +38,7 @@ from tests.support.distribution import (
 )
 from tests.support.distribution_fakes import model_prices
 from tests.support.history import FIXTURES, import_paths
+from tests.support.ports import free_port
 from tests.support.trading_service import seed_trading
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,6 @@ from websockets.exceptions import ConnectionClosed
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from tests.support.distribution import (
     api_session,
-    free_port,
     get_json,
     seed_mysql,
     seed_redis,
@@ -22,6 +21,7 @@ from tests.support.distribution import (
     stop_process,
     ws_client,
 )
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -27,10 +27,10 @@ from tests.support.ingestion import odds_doc
 from tests.support.ingestion_process import (
     children,
     cpu_ticks,
-    free_port,
     service,
     wait_group_ready,
 )
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 
