@@ -245,12 +245,21 @@ async def test_redis_restart_snapshots_rebuilt_and_websocket_client_resynchronis
         # The early client followed every event from its first update; the late one
         # is not sent events already closed when it subscribed (docs/websocket.md).
         closed = await final_events(scope)
-        for client, must_hold in ((follower, set(expected)), (late, set(expected) - closed)):
+        for name, client, must_hold in (("early", follower, set(expected)),
+                                        ("late", late, set(expected) - closed)):
             async def in_step(client: WsFollower = client, must_hold: set[str] = must_hold) -> bool:
                 held = client.versions
                 return must_hold <= held.keys() and all(expected.get(e) == v for e, v in held.items())
 
-            await wait_until(in_step, 30, "the WebSocket client at MySQL's versions")
+            try:
+                await wait_until(in_step, 30, "the WebSocket client at MySQL's versions")
+            except TimeoutError:
+                held = client.versions
+                wrong = {e: (v, expected.get(e)) for e, v in held.items() if expected.get(e) != v}
+                raise AssertionError(
+                    f"the {name} client is not at MySQL's versions after 30 s: missing "
+                    f"{sorted(must_hold - held.keys())}, held/MySQL {wrong}, closed {sorted(closed)},"
+                    f" counts {client.counts}, closes {client.client.stats.closes}") from None
     finally:
         await follower.stop()
         if late is not None:
