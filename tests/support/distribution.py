@@ -370,7 +370,6 @@ async def ws_client(url: str, key: str | None = TEST_KEY, **kwargs: Any) -> Asyn
         yield client
 
 
-
 def service_env(kafka: KafkaSettings, mysql: MySQLSettings, redis: RedisSettings,
                 rest_port: int, ws_port: int) -> dict[str, str]:
     """The environment that points ``python -m services.distribution`` at the fresh stack."""

@@ -17,7 +17,6 @@ from shared.settings import KafkaSettings
 REPO = Path(__file__).resolve().parents[2]
 
 
-
 @contextmanager
 def service(kafka: KafkaSettings, key: str, port: int, **env: str
             ) -> Iterator[subprocess.Popen[bytes]]:

@@ -53,7 +53,6 @@ PORT_ENV = {"kafka": "SPORTSFEED_KAFKA_PORT", "controller": "SPORTSFEED_KAFKA_CO
             "mysql": "SPORTSFEED_MYSQL_PORT", "redis": "SPORTSFEED_REDIS_PORT"}
 
 
-
 def clean_env() -> dict[str, str]:
     """This process's environment without any ``SPORTSFEED_*`` variable.
 

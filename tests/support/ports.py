@@ -10,7 +10,7 @@ import socket
 _GIVEN: set[int] = set()
 
 
-def bindable(port: int) -> bool:
+def _bindable(port: int) -> bool:
     """Whether a listener could bind ``port`` on 127.0.0.1 now."""
     with socket.socket() as sock:
         # As the daemons do: a port whose last connections linger in TIME_WAIT is free.
@@ -36,7 +36,7 @@ def free_port() -> int:
 
 def claim(port: int) -> bool:
     """Take ``port`` (a preferred one) if it is bindable and not handed out yet."""
-    if port in _GIVEN or not bindable(port):
+    if port in _GIVEN or not _bindable(port):
         return False
     _GIVEN.add(port)
     return True
