@@ -92,6 +92,31 @@ async def test_lag_counts_records_behind_the_broker_and_how_long_it_has_been_beh
     assert 'sportsfeed_distribution_consumer_lag_seconds{partition="0",sport="football"' in rendered
 
 
+class RejoiningConsumer(FakeConsumer):
+    """The broker is away (end offsets fail) and the consumer has just let ``gone`` go:
+    aiokafka's ``highwater`` asserts for a partition it no longer holds."""
+
+    def __init__(self, ends: dict[TopicPartition, int], gone: TopicPartition) -> None:
+        super().__init__(ends)
+        self.gone = gone
+
+    async def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        self.ends.pop(self.gone, None)  # the rejoin lands while the broker is asked
+        raise KafkaConnectionError()
+
+    def highwater(self, tp: TopicPartition) -> int:
+        assert tp in self.ends, "Partition is not assigned"
+        return self.ends[tp]
+
+
+async def test_lag_while_the_broker_is_away_leaves_out_a_partition_the_consumer_let_go() -> None:
+    consumer = RejoiningConsumer({UPDATES: 12, MODEL: 17}, gone=MODEL)
+    fanout = fanout_on(consumer)
+    fanout._next = {UPDATES: 10, MODEL: 10}
+    lag = {(x.topic, x.partition): x.records for x in await fanout.lag()}
+    assert lag == {(UPDATES.topic, 0): 2}
+
+
 async def test_records_handed_to_the_hub_catch_the_partition_up(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

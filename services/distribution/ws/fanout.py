@@ -19,6 +19,7 @@ is read.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -158,7 +159,14 @@ class Fanout:
             # fresh as its last fetch, and a stuck consumer fetches nothing.
             ends = await asyncio.wait_for(consumer.end_offsets(owned), 2.0)
         except Exception:
-            ends = {tp: consumer.highwater(tp) for tp in owned}
+            ends = {}
+            for tp in owned:
+                # The assignment may have changed while the broker was asked (a broker
+                # restart makes the consumer rejoin): aiokafka asserts "Partition is not
+                # assigned" for a partition it no longer holds, which would make /readyz
+                # and /metrics answer 500. Such a partition has no lag to report now.
+                with contextlib.suppress(Exception):
+                    ends[tp] = consumer.highwater(tp)
         now = time.time()
         found = []
         for tp in owned:
