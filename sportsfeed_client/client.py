@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -126,7 +126,7 @@ class FeedClient:
         self, *, sports: Iterable[Sport | str] = (), event_ids: Iterable[str] = (),
         markets: Iterable[str] | None = None, model: bool = False,
         conflate_ms: int | None = None,
-    ) -> AsyncIterator[Update]:
+    ) -> AsyncGenerator[Update, None]:
         """Every change of the followed events, as applied states, until the caller stops.
 
         ``sports``: whole sports (every event with live state, and each new one);

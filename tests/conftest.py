@@ -53,7 +53,7 @@ async def mysql_settings(stack_endpoints: StackEndpoints) -> AsyncIterator[MySQL
         host=stack_endpoints.mysql_host,
         port=stack_endpoints.mysql_port,
         user=stack_endpoints.mysql_user,
-        password=stack_endpoints.mysql_password,  # type: ignore[arg-type]
+        password=stack_endpoints.mysql_password,
         database=fresh_name("sportsfeed_t_"),
     )
     await apply_migrations(settings)

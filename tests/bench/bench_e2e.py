@@ -190,9 +190,9 @@ async def paced_load(url: str, key: str, rate: float, args: argparse.Namespace,
                 sent_at[message_id] = began
             async with http.post(url, data=body, headers=JSON_HEADERS) as response:
                 statuses[response.status] = statuses.get(response.status, 0) + 1
-                body = await response.json(content_type=None)
+                reply: dict[str, Any] = await response.json(content_type=None)
                 done = time.time()
-                for item in body.get("accepted", []):
+                for item in reply.get("accepted", []):
                     acked[item["message_id"]] = done
         except (aiohttp.ClientError, TimeoutError):
             statuses[0] = statuses.get(0, 0) + 1

@@ -207,7 +207,7 @@ def bench_fit(repeat: int) -> dict[str, Any]:
         times = []
         for _ in range(repeat):
             began = time.process_time()
-            fit_football(results, kind=kind)  # type: ignore[arg-type]
+            fit_football(results, kind=kind)
             times.append(time.process_time() - began)
         out[kind] = {"best_s": round(min(times), 3), "mean_s": round(statistics.fmean(times), 3)}
     out["market"] = bench_market_fit(repeat)

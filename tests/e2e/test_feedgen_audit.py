@@ -67,7 +67,7 @@ async def _wait_ready(url: str, proc: subprocess.Popen[bytes], within: float = 9
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as session:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"{proc.args} exited with {proc.returncode} before ready")
+                raise RuntimeError(f"{proc.args!r} exited with {proc.returncode} before ready")
             try:
                 async with session.get(url) as response:
                     if response.status == 200:

@@ -108,10 +108,10 @@ async def test_no_key_a_wrong_one_or_one_without_ws_is_refused(service: Distribu
         assert await closed_with(client) == (4003, "key 'restonly' does not allow the ws surface")
     async with ws_client(url, key=None) as client:  # says nothing: closed after the timeout
         assert await closed_with(client) == (4001, "no consumer key within 1 s")
-    for kwargs, status in (({"additional_headers": {"Authorization": "Bearer wrong-key-0000000000"}}, 401),
-                           ({"additional_headers": {"Authorization": f"Bearer {REST_KEY}"}}, 403)):
+    for headers, status in (({"Authorization": "Bearer wrong-key-0000000000"}, 401),
+                            ({"Authorization": f"Bearer {REST_KEY}"}, 403)):
         with pytest.raises(InvalidStatus) as refused:
-            async with asyncio.timeout(5), connect(url, **kwargs):
+            async with asyncio.timeout(5), connect(url, additional_headers=headers):
                 pass
         assert refused.value.response.status_code == status
     with pytest.raises(InvalidStatus) as refused:

@@ -7,6 +7,7 @@ import itertools
 import socket
 import time
 from datetime import datetime
+from typing import Any
 
 import orjson
 import pytest
@@ -50,9 +51,9 @@ async def wait_for_slow_verdict(hub: Hub) -> None:
     raise AssertionError("no client was found too slow within 10 s")
 
 
-async def read_until_closed(conn: ClientConnection) -> list[dict[str, object]]:
+async def read_until_closed(conn: ClientConnection) -> list[dict[str, Any]]:
     """Every message still coming, until the server closes the connection."""
-    seen: list[dict[str, object]] = []
+    seen: list[dict[str, Any]] = []
     async with asyncio.timeout(15):
         try:
             while True:
@@ -127,5 +128,5 @@ async def test_slow_client_is_conflated_then_closed_with_4008_while_fast_client_
             assert last["conflated"] is True
             # What it got is still one version sequence: no gap before the merged delta.
             versions_seen = [(m.get("from_version", m["version"]), m["version"]) for m in deltas]
-            for (_, previous), (start, _) in itertools.pairwise(versions_seen):
-                assert start == previous + 1
+            for (_, previous), (first, _) in itertools.pairwise(versions_seen):
+                assert first == previous + 1

@@ -69,9 +69,10 @@ class Platform:
         marks = ", ".join(["%s"] * len(wanted))
 
         async def all_there() -> bool:
-            return await self.db.scalar(
+            count: int = await self.db.scalar(
                 f"SELECT COUNT(*) FROM ledger WHERE message_id IN ({marks})", wanted
-            ) == len(wanted)
+            )
+            return count == len(wanted)
 
         await wait_until(all_there, 60, what=f"ledger rows of {len(wanted)} messages")
         rows = await self.db.rows(
@@ -237,8 +238,9 @@ async def test_uof_settlement_flows_end_to_end(platform: Platform) -> None:
     assert resend == resend_again
 
     async def counted() -> bool:
-        return await p.db.scalar("SELECT COUNT(*) FROM ledger_duplicates WHERE message_id = %s",
-                                 (resend[0],)) == 1
+        count: int = await p.db.scalar("SELECT COUNT(*) FROM ledger_duplicates WHERE message_id = %s",
+                                       (resend[0],))
+        return count == 1
 
     await wait_until(counted, 30, what="the duplicate's row")
     assert await p.db.scalar(

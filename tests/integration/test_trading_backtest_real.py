@@ -50,8 +50,8 @@ def test_a_real_season_backtest_is_accounted_to_the_cent(tmp_path: Path) -> None
     bets = data["bet_list"]
     assert data["matches"] == 380
     assert data["bets"] == len(bets) > 50
-    staked = sum(D(b["stake"]) for b in bets)
-    returned = sum(D(b["payout"]) for b in bets)
+    staked = sum((D(b["stake"]) for b in bets), D(0))
+    returned = sum((D(b["payout"]) for b in bets), D(0))
     assert D(data["staked"]) == staked.quantize(D("0.01"))
     assert D(data["profit"]) == (returned - staked).quantize(D("0.01"))
     assert D(data["final_bankroll"]) == (D(data["bankroll"]) + returned - staked).quantize(D("0.01"))

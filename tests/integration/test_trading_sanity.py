@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 
 from services.trading.domain import engine as engine_module
+from services.trading.domain.settle import settle_bet
 from shared.enums import Sport
 from shared.markets import OutcomeSettlement
 from shared.trading.model import BetStatus
@@ -51,7 +52,7 @@ def test_the_check_catches_value_found_on_true_prices() -> None:
 
 
 def test_the_check_catches_a_settlement_that_pays_too_much() -> None:
-    real = engine_module.settle_bet
+    real = settle_bet  # the function the engine calls, by the name patched below
 
     def generous(stake: Decimal, price: Decimal, outcome: OutcomeSettlement) -> tuple[BetStatus, Decimal]:
         status, payout = real(stake, price, outcome)

@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from shared.enums import EventStatus, MarketStatus
-from shared.live import AppliedCancellation
+from shared.fair import ModelPrices
+from shared.live import AppliedCancellation, EventDelta
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from tests.support.processors import Db, database, wait_until
 from tests.support.trading import (
@@ -116,7 +118,7 @@ async def test_a_cancellation_voids_only_the_bets_in_its_window_with_model_price
         assert await balances_add_up(db)
 
 
-MATCH = [
+MATCH: list[EventDelta | ModelPrices] = [
     model_prices(1, HOME_VALUE), fixture_delta(), delta(2, ODDS),
     delta(3, market("1x2", "2.00", "3.40", "3.80")),
     delta(4, market("1x2", "2.00", "3.40", "3.80", status=MarketStatus.SUSPENDED)),
@@ -124,7 +126,9 @@ MATCH = [
 ]
 
 
-async def _snapshot(db: Db) -> tuple[object, ...]:
+async def _snapshot(
+    db: Db,
+) -> tuple[list[dict[str, Any]], list[tuple[str, str, Decimal]], list[tuple[Any, ...]]]:
     return (await bets(db), await ledger(db),
             await db.rows("SELECT name, balance FROM trading_strategies ORDER BY name"))
 

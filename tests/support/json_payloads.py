@@ -101,10 +101,10 @@ def messages(draw: st.DrawFn) -> dict[str, Any]:
             1767274200])),
         "body": body,
     }
-    extra = draw(st.sampled_from([{}, {}, {}, {"message_id": "m-1"}, {"message_id": "m-1"},
-                                  {"message_id": ""},
-                                  {"provider": "demo"}, {"provider": "other"},
-                                  {"received_at": T0}, {"message_id": None}]))
+    extras: list[dict[str, str | None]] = [
+        {}, {}, {}, {"message_id": "m-1"}, {"message_id": "m-1"}, {"message_id": ""},
+        {"provider": "demo"}, {"provider": "other"}, {"received_at": T0}, {"message_id": None}]
+    extra = draw(st.sampled_from(extras))
     return {**message, **extra}
 
 

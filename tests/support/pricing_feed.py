@@ -26,7 +26,8 @@ from shared.live import (
     OutcomeState,
     ordered_outcomes,
 )
-from shared.model import FixtureBody, LiveBody, Market, OddsBody
+from shared.markets import Market
+from shared.model import FixtureBody, LiveBody, OddsBody
 
 T0 = datetime(2026, 5, 1, 18, 0, tzinfo=UTC)
 

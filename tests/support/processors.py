@@ -19,7 +19,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
 import aiomysql
@@ -88,7 +88,7 @@ class WorkerProcess:
         """Base URL of the worker's web server."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> WorkerProcess:
+    def start(self) -> Self:
         """Start the process (its output goes to the log file)."""
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
@@ -333,7 +333,7 @@ async def private_mariadb(root: Path, server_options: str) -> AsyncIterator[MySQ
         settings = MySQLSettings(
             host="127.0.0.1", port=int(env["SPORTSFEED_MYSQL_PORT"]),
             user=values["SPORTSFEED_MYSQL_USER"],
-            password=values["SPORTSFEED_MYSQL_PASSWORD"],  # type: ignore[arg-type]
+            password=values["SPORTSFEED_MYSQL_PASSWORD"],
             database=fresh("sportsfeed_t_"),
         )
         await apply_migrations(settings)

@@ -132,7 +132,7 @@ def test_names_and_keys_are_unique() -> None:
 def test_all_means_every_surface_and_view_and_sports_narrow_it() -> None:
     (key,) = parse_inline_keys(f"page:{KEY_A}:all|football|tennis", DEFAULTS)
     assert key.scopes == frozenset(SCOPES)
-    assert key.sports == {Sport.FOOTBALL, Sport.TENNIS}
+    assert key.sports == frozenset({Sport.FOOTBALL, Sport.TENNIS})
     assert key.scope_words() == [*SCOPES, "football", "tennis"]
     assert key.describe() == f"page ({', '.join([*SCOPES, 'football', 'tennis'])})"
     assert SPORT_NAMES == ("football", "basketball", "tennis", "ice_hockey")

@@ -64,14 +64,14 @@ class FakeConsumer:
 
 def fanout_on(consumer: FakeConsumer) -> Fanout:
     fanout = Fanout(settings(), Hub(FakeSource({}), settings()))  # type: ignore[arg-type]
-    fanout._consumer = consumer  # type: ignore[assignment]
+    fanout._consumer = consumer
     return fanout
 
 
 async def test_lag_counts_records_behind_the_broker_and_how_long_it_has_been_behind() -> None:
     consumer = FakeConsumer({UPDATES: 10, MODEL: 17})
     fanout = fanout_on(consumer)
-    await fanout._position(consumer)  # type: ignore[arg-type]
+    await fanout._position(consumer)
     lag = {(x.topic, x.partition): x for x in await fanout.lag()}
     assert lag[UPDATES].records == 0
     assert lag[UPDATES].seconds == 0.0
@@ -128,7 +128,7 @@ async def test_records_handed_to_the_hub_catch_the_partition_up(
                         {UPDATES: [Record(UPDATES.topic, 10, raw[0]), Record(UPDATES.topic, 11, raw[1])]}]
     dispatched = asyncio.Event()
     fanout._hub.listeners.append(lambda d: dispatched.set() if d.version == 2 else None)
-    task = asyncio.create_task(fanout._run(consumer))  # type: ignore[arg-type]
+    task = asyncio.create_task(fanout._run(consumer))
     try:
         await asyncio.wait_for(dispatched.wait(), 5)
     finally:

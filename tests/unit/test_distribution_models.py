@@ -58,7 +58,7 @@ async def test_model_prices_reach_only_the_subscriptions_that_ask_for_them() -> 
                          (deaf, {"sports": (Sport.FOOTBALL,), "model": False}),
                          (by_event, {"events": ("ev",)})):
         client = session(sink)
-        subscribe(client, **kwargs)  # type: ignore[arg-type]
+        subscribe(client, **kwargs)
         hub.register(client)
         hub.update_subscriptions(client, frozenset(), {})
     hub.dispatch_models([("ev", Sport.FOOTBALL, model_data("ev", 2)),

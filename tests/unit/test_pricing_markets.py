@@ -20,9 +20,11 @@ from shared.pricing.markets import MarketLine, plain_markets, price_markets
 from shared.pricing.tennis import TennisParams
 from shared.rules import rules_for
 
+FOOTBALL = FootballParams(1.55, 1.15, -0.06)
+HOCKEY = HockeyParams(3.2, 2.7)
 PARAMS: dict[Sport, SportParams] = {
-    Sport.FOOTBALL: FootballParams(1.55, 1.15, -0.06),
-    Sport.ICE_HOCKEY: HockeyParams(3.2, 2.7),
+    Sport.FOOTBALL: FOOTBALL,
+    Sport.ICE_HOCKEY: HOCKEY,
     Sport.BASKETBALL: BasketballParams.from_points(114.0, 109.5),
     Sport.TENNIS: TennisParams(0.66, 0.62, best_of=5),
 }
@@ -55,7 +57,7 @@ def test_the_keys_are_canonical_market_keys() -> None:
 
 
 def test_football_offers_whole_half_and_quarter_lines_with_pushes_priced() -> None:
-    params = PARAMS[Sport.FOOTBALL]
+    params = FOOTBALL
     lines = [MarketLine("totals", Decimal(t)) for t in ("2", "2.25", "2.5", "2.75", "3")] + [
         MarketLine("handicap", Decimal(h)) for h in ("-1", "-0.75", "-0.5", "-0.25", "0", "0.25")]
     prices = price_markets(Sport.FOOTBALL, football_outlook(params), lines)
@@ -133,7 +135,7 @@ def test_correct_score_adds_up_and_rho_moves_the_low_scores() -> None:
 
 
 def test_ice_hockey_moneyline_adds_overtime_to_regulation() -> None:
-    params = PARAMS[Sport.ICE_HOCKEY]
+    params = HOCKEY
     outlook = hockey_outlook(params)
     assert outlook.three_way is not None
     home, draw, _away = outlook.three_way

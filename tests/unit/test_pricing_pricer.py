@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from services.pricing.domain.book import EventBook
@@ -9,7 +10,7 @@ from services.pricing.domain.models import PricingModel, prior
 from services.pricing.runtime.metrics import Metrics
 from services.pricing.runtime.pricer import Pricer
 from shared.enums import EventStatus, Sport
-from shared.live import EventDelta, LiveState
+from shared.live import EventDelta, EventSnapshot, LiveState
 from shared.model import Clock, PeriodScore, Score
 from shared.pricing.hockey_fit import FittedHockey
 from shared.pricing.margins import Method
@@ -118,7 +119,7 @@ async def test_a_new_model_reprices_its_sports_events() -> None:
 
 async def test_a_failure_pricing_one_batch_does_not_escape() -> None:
     class Broken(FakeSnapshots):
-        async def load(self, event_ids: object) -> list:  # type: ignore[override]
+        async def load(self, event_ids: Sequence[str]) -> list[EventSnapshot]:
             raise RuntimeError("boom")
 
     p, out, _ = pricer(Broken())

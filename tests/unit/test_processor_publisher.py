@@ -90,7 +90,7 @@ def publisher_with(first: FakeProducer, *later: FakeProducer) -> tuple[Publisher
         made.append(queue.pop(0))
         return made[-1]
 
-    return Publisher(first, TOPICS, Sport.FOOTBALL, factory=factory), made  # type: ignore[arg-type]
+    return Publisher(first, TOPICS, Sport.FOOTBALL, factory=factory), made
 
 
 async def test_an_out_of_step_producer_is_replaced_before_the_next_send() -> None:

@@ -240,5 +240,6 @@ def test_settled_at_is_when_the_platform_applied_the_settlement() -> None:
     eng, book, bets = placed()
     run(eng, book, settlement_delta(3, settled("1x2", result("home", True))))
     assert all(b.settled_at == at(3) for b in bets)
-    assert all(b.placed_at == at(2) and b.settled_at - b.placed_at == timedelta(seconds=1) for b in bets)
+    assert all(b.placed_at == at(2) and b.settled_at is not None
+               and b.settled_at - b.placed_at == timedelta(seconds=1) for b in bets)
     assert SettlementResult.WON.value == "won"
