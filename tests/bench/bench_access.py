@@ -112,7 +112,9 @@ async def flood_rest(url: str, key: str, connections: int, pause_ms: int, second
         out = (await process.communicate())[0].decode()
     finally:
         os.unlink(lua.name)
-    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    requests = re.search(r"(\d+) requests in", out)
+    assert requests is not None, out
+    total = int(requests.group(1))
     refused = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     refused_n = int(refused.group(1)) if refused else 0
     return {"attempted_per_s": round(total / seconds), "refused_per_s": round(refused_n / seconds),

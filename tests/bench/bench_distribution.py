@@ -109,9 +109,10 @@ class RawClient(asyncio.Protocol):
         self.ready = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        assert isinstance(transport, asyncio.Transport)  # a stream connection's transport
+        self.transport = transport
         key = base64.b64encode(secrets.token_bytes(16)).decode()
-        transport.write(  # type: ignore[attr-defined]
+        transport.write(
             f"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Authorization: Bearer {self.key}\r\n"
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
@@ -287,7 +288,9 @@ def _wrk(url: str, events: int, seconds: int, conns: int) -> dict[str, float]:
         ).stdout
     finally:
         os.unlink(lua.name)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert found is not None, out
+    rps = float(found.group(1))
     pcts = {m[0]: _ms(m[1]) for m in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+\w+)", out, re.M)}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": round(rps), "p50_ms": pcts.get("50", 0.0), "p99_ms": pcts.get("99", 0.0),
@@ -295,7 +298,9 @@ def _wrk(url: str, events: int, seconds: int, conns: int) -> dict[str, float]:
 
 
 def _ms(text: str) -> float:
-    number, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    found = re.match(r"([\d.]+)(\w+)", text)
+    assert found is not None, text
+    number, unit = found.groups()
     return round(float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], 3)
 
 

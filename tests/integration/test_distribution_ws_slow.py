@@ -15,6 +15,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from services.distribution.ws.hub import Hub
+from shared.live import EventDelta
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
 from tests.support.distribution import (
     AUTH,
@@ -36,7 +37,7 @@ UPDATES = 300
 LINES = [f"totals|total={n}.5" for n in range(20)]
 
 
-def big_delta(version: int):  # type: ignore[no-untyped-def]
+def big_delta(version: int) -> EventDelta:
     """A delta changing twenty markets."""
     price = f"1.{version % 90 + 10}"
     return delta("ev-slow", version, *(market(k, price, "1.9") for k in LINES))

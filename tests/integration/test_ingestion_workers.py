@@ -37,7 +37,8 @@ pytestmark = pytest.mark.integration
 RATE, BURST = 2000.0, 100
 
 
-def _charge(path: str, seconds: float, cost: int, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _charge(path: str, seconds: float, cost: int,
+            out: multiprocessing.Queue[tuple[int, float, float]]) -> None:
     buckets = SharedBuckets.open(Path(path), ["acme", "beta"], RateSpec(RATE, BURST))
     admitted = 0
     first = last = 0.0

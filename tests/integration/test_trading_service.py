@@ -151,7 +151,7 @@ async def test_a_restart_over_the_same_records_places_and_settles_nothing_twice(
             async def replayed() -> bool:
                 _, text = await again.get("/metrics")
                 found = re.search(r"^sportsfeed_trading_replays_total (\S+)$", text, re.M)
-                return bool(found) and float(found[1]) >= 5  # type: ignore[index]
+                return found is not None and float(found[1]) >= 5
 
             await wait_until(replayed, within=60, what="every delta replayed")
             assert await _snapshot(db) == before
@@ -178,7 +178,7 @@ async def test_a_worker_killed_after_its_commit_replays_without_a_second_effect(
             async def replayed() -> bool:
                 _, text = await again.get("/metrics")
                 found = re.search(r"^sportsfeed_trading_replays_total (\S+)$", text, re.M)
-                return bool(found) and float(found[1]) >= 5  # type: ignore[index]
+                return found is not None and float(found[1]) >= 5
 
             await wait_until(replayed, within=60, what="the uncommitted deltas replayed")
             await publish(p, kafka_settings, [delta(6, status=EventStatus.CLOSED)])

@@ -36,7 +36,7 @@ from typing import Any
 from unittest import mock
 
 from feedgen.feed import Draft, match_feed
-from feedgen.sim import make_model, make_setup
+from feedgen.sim import SportModel, make_model, make_setup
 from services.trading.domain.book import Bet, Book
 from services.trading.domain.engine import Engine
 from services.trading.domain.models import ModelBook
@@ -91,7 +91,7 @@ class Truth:
 class _Recorder:
     """The generator's sport model, noting what each quote and each moment was."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: SportModel) -> None:
         self.model = model
         self.quote = Basis(-1)
         self.moment_index = -1
@@ -100,7 +100,7 @@ class _Recorder:
 
     def outlook(self, state: Any | None, *, jitter: float = 0.0) -> Outlook:
         self.quote = Basis(self.moment_index if state is not None else -1, jitter)
-        return self.model.outlook(state, jitter=jitter)  # type: ignore[no-any-return]
+        return self.model.outlook(state, jitter=jitter)
 
     def lines(self, outlook: Outlook) -> tuple[MarketLine, ...]:
         self.offered = self.model.lines(outlook)

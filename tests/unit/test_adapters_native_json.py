@@ -12,6 +12,7 @@ import pytest
 from services.ingestion.adapters import AdapterError, parse_json
 from services.ingestion.adapters.base import ParseResult
 from services.ingestion.adapters.native_json import MAX_BATCH
+from shared.model import OddsBody
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -57,10 +58,11 @@ def test_array_and_messages_object_are_both_batches() -> None:
 def test_prices_are_exact_decimals_never_floats() -> None:
     raw = json.dumps(odds()).replace('"1.50"', "1.1").replace('"2.60"', "2.2").encode()
     [message] = parse(raw).messages
-    prices = [o.price for o in message.body.markets[0].outcomes]  # type: ignore[union-attr]
+    assert isinstance(message.body, OddsBody)
+    prices = [o.price for o in message.body.markets[0].outcomes]
     assert prices == [Decimal("1.1"), Decimal("2.2")]
     assert all(type(p) is Decimal for p in prices)
-    assert sum(prices, Decimal(0)) == Decimal("3.3")
+    assert sum((p for p in prices if p is not None), Decimal(0)) == Decimal("3.3")  # all Decimals (above)
 
 
 def test_message_without_id_gets_a_stable_content_hash() -> None:

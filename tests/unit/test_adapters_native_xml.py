@@ -12,6 +12,7 @@ from services.ingestion.adapters import AdapterError, parse_xml
 from services.ingestion.adapters.base import ParseResult
 from services.ingestion.adapters.native_xml import MAX_BATCH, SCHEMA_PATH
 from shared.enums import EventStatus, MarketStatus, MessageKind, Sport
+from shared.model import BetStopBody
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -86,7 +87,8 @@ def test_kind_attribute_must_match_the_body_element() -> None:
 def test_market_without_keys_in_bet_stop_means_all_markets() -> None:
     text = '<message sport="tennis" event_id="t1" ts="2026-03-01T11:00:00Z"><bet_stop/></message>'
     [message] = parse(text).messages
-    assert message.body.market_keys is None  # type: ignore[union-attr]
+    assert isinstance(message.body, BetStopBody)
+    assert message.body.market_keys is None
 
 
 def test_malformed_xml_raises_with_the_line() -> None:

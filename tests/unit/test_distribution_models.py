@@ -7,6 +7,7 @@ import asyncio
 import orjson
 import pytest
 
+from services.distribution.ws.client import ClientSession
 from services.distribution.ws.frames import model_payload
 from services.distribution.ws.hub import Hub
 from services.distribution.ws.outbox import MODEL, Item, Outbox
@@ -25,9 +26,9 @@ from tests.support.distribution_fakes import (
 )
 
 
-def subscribe(client: object, *, sports: tuple[Sport, ...] = (), events: tuple[str, ...] = (),
+def subscribe(client: ClientSession, *, sports: tuple[Sport, ...] = (), events: tuple[str, ...] = (),
               markets: list[str] | None = None, model: bool = True) -> None:
-    client.subs.add(Subscription(client.subs.next_id(), frozenset(sports),  # type: ignore[attr-defined]
+    client.subs.add(Subscription(client.subs.next_id(), frozenset(sports),
                                  frozenset(events), normalise_markets(markets), model=model))
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from feedgen.audit import LedgerEntry, expected_ids, format_report, reconcile
-from feedgen.record import SendRecord
+from feedgen.record import Outcome, SendRecord
 
 
-def send(n: int, message_id: str, outcome: str = "accepted", expect: str = "applied",
+def send(n: int, message_id: str, outcome: Outcome = "accepted", expect: str = "applied",
          **kw: object) -> SendRecord:
     return SendRecord(n=n, message_id=message_id, event_id="sr:match:1", sport="football",
-                      kind="live", format="json", expect=expect, outcome=outcome,  # type: ignore[arg-type]
+                      kind="live", format="json", expect=expect, outcome=outcome,
                       **kw)  # type: ignore[arg-type]
 
 

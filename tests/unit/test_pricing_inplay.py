@@ -242,7 +242,9 @@ def test_football_state_reads_the_45_90_clock() -> None:
     not_started = LiveBody(status=EventStatus.NOT_STARTED)
     assert state_from_live(Sport.FOOTBALL, not_started) is None
     # Deep into stoppage with the board unknown, a minute is still expected.
-    late = football_outlook(EPL, state_from_live(Sport.FOOTBALL, live("2h", 5400, 600)))  # type: ignore[arg-type]
+    late_state = state_from_live(Sport.FOOTBALL, live("2h", 5400, 600))
+    assert isinstance(late_state, FootballState)
+    late = football_outlook(EPL, late_state)
     assert late.three_way is not None
     assert 0.9 < late.three_way[1] < 1.0
 

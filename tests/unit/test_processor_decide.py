@@ -8,7 +8,7 @@ import pytest
 
 from services.processors.domain.decide import Decision, decide, suspend_silent
 from services.processors.domain.state import EventState
-from shared.enums import Disposition, EventStatus, MarketStatus, Sport
+from shared.enums import Disposition, EventStatus, MarketStatus, MessageKind, Sport
 from shared.live import EventSnapshot, apply_delta
 from tests.support.decisions import NOW, RULES, TOTALS, applied, build
 from tests.support.samples import Messages
@@ -185,7 +185,7 @@ def test_settlement_with_an_outcome_the_market_does_not_have_is_rejected(msgs: M
     state = build(msgs, msgs.odds("e1", {"uof:47": {"x": "2", "y": "2"}}))
     body = {"markets": [{"market_key": "uof:47", "outcomes": [
         {"outcome_id": "x", "result": "won"}, {"outcome_id": "z", "result": "lost"}]}]}
-    decision = decide(state, msgs.message("e1", "settlement", body), RULES, NOW)  # type: ignore[arg-type]
+    decision = decide(state, msgs.message("e1", MessageKind.SETTLEMENT, body), RULES, NOW)
     assert decision.disposition is Disposition.REJECTED
     assert "outcome z is not an outcome" in (decision.reason or "")
 

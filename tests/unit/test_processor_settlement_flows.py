@@ -15,7 +15,7 @@ import pytest
 
 from services.processors.domain.decide import Decision, decide
 from services.processors.domain.state import EventState
-from shared.enums import Disposition, MarketStatus, Resolution, Sport
+from shared.enums import Disposition, MarketStatus, MessageKind, Resolution, Sport
 from shared.live import EventSnapshot, apply_delta
 from shared.model import FeedMessage
 from tests.support.decisions import EARLIER, NOW, RULES, TOTALS, dispositions, plan, records
@@ -237,7 +237,7 @@ def test_a_cancellation_sent_again_changes_nothing_and_a_new_window_supersedes_i
     again = run(state, msgs.cancel("e1", ["1x2"]))
     assert again.disposition is Disposition.APPLIED
     assert again.cancellations == ()
-    other = msgs.message("e1", "cancel", {  # type: ignore[arg-type]
+    other = msgs.message("e1", MessageKind.CANCEL, {
         "market_keys": ["1x2"], "void_reason": "another reason"})
     decision = run(state, other)
     assert [c.void_reason for c in decision.cancellations] == ["another reason"]
@@ -309,7 +309,7 @@ def test_snapshot_carries_the_resolution(msgs: Messages) -> None:
 def test_the_cancel_delta_carries_each_market_and_its_betting_window(msgs: Messages) -> None:
     state = build(msgs, priced(msgs))
     start, end = datetime(2026, 5, 1, 12, 10, tzinfo=UTC), datetime(2026, 5, 1, 12, 12, tzinfo=UTC)
-    cancel = msgs.message("e1", "cancel", {  # type: ignore[arg-type]
+    cancel = msgs.message("e1", MessageKind.CANCEL, {
         "market_keys": ["1x2", TOTALS], "void_reason": "odds feed error",
         "start_time": start, "end_time": end})
     decision = run(state, cancel)

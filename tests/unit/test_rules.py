@@ -6,6 +6,7 @@ import pytest
 
 from shared.enums import Sport
 from shared.markets import MarketSettlement
+from shared.model import OddsBody
 from shared.rules import RULES, RuleViolation, rules_for
 from tests.support.factories import live, message, odds, period
 
@@ -32,7 +33,8 @@ def test_open_market_must_list_all_its_outcomes() -> None:
 
 def test_deactivated_market_may_omit_outcomes() -> None:
     msg = odds("football", {"market_key": "1x2", "status": "deactivated"})
-    assert msg.body.markets[0].outcomes == ()  # type: ignore[union-attr]
+    assert isinstance(msg.body, OddsBody)
+    assert msg.body.markets[0].outcomes == ()
 
 
 @pytest.mark.parametrize(
@@ -56,7 +58,8 @@ def test_quarter_handicap_is_accepted() -> None:
 
 def test_extension_markets_carry_any_outcomes() -> None:
     msg = odds("football", {"market_key": "uof:188", "outcomes": _prices("sr:player:1", "sr:player:2")})
-    assert msg.body.markets[0].type == "uof:188"  # type: ignore[union-attr]
+    assert isinstance(msg.body, OddsBody)
+    assert msg.body.markets[0].type == "uof:188"
 
 
 def test_bet_stop_names_only_markets_of_the_sport() -> None:
