@@ -9,14 +9,20 @@ Each value is rendered by one dictionary lookup on its type; strings are escaped
 MySQL's escapes exactly as PyMySQL escapes them (property-tested against
 ``pymysql.converters``), which is right because every pool connection pins a
 ``sql_mode`` with backslash escapes (:data:`shared.storage.pool.SQL_MODE`); the strings,
-prices and times a batch repeats are rendered once. Statements are cut below
-``MAX_STATEMENT`` bytes, scripts below ``MAX_SCRIPT``, so no ``max_allowed_packet`` is
-ever exceeded.
+prices and times a batch repeats are rendered once.
+
+Statements are cut below ``MAX_STATEMENT`` characters: at most 4 bytes each in UTF-8,
+so every statement fits the smallest ``max_allowed_packet`` servers are run with (1 MiB,
+the old default). :func:`run_script` sends several statements at once, in scripts no
+larger in bytes than the connection's own ``max_allowed_packet`` (read once per
+connection) or ``MAX_SCRIPT``: a server configured with a small packet never gets a
+packet it refuses (it would drop the connection).
 """
 
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -24,9 +30,13 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-MAX_STATEMENT = 1_000_000
-# A script of statements sent at once; MariaDB's max_allowed_packet defaults to 16 MiB.
+# Characters: 4 bytes each at most, and room for the packet's header, below 1 MiB.
+MAX_STATEMENT = 250_000
+# Bytes of a script of statements sent at once, when the server allows that much
+# (MariaDB's max_allowed_packet defaults to 16 MiB, MySQL 8's to 64 MiB).
 MAX_SCRIPT = 8_000_000
+# Bytes kept free below the server's max_allowed_packet (the packet's own header).
+PACKET_MARGIN = 1024
 # MySQL's string escapes (the table PyMySQL uses). They are right only with backslash
 # escapes on: every pool connection pins its sql_mode (shared.storage.pool.SQL_MODE).
 ESCAPES = str.maketrans({
@@ -170,22 +180,57 @@ def insert_statements(
         f"INSERT INTO {table} ({', '.join(columns)})", (row_sql(r) for r in rows), tail)
 
 
+class StatementTooLarge(ValueError):
+    """A statement is larger than the server accepts in one packet (never sent: the
+    server would drop the connection)."""
+
+
+# max_allowed_packet of each open connection: a session takes the server's value when it
+# connects and keeps it, so it is read once per connection (and forgotten with it).
+_PACKET_LIMITS: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
+async def packet_limit(cur: Any) -> int:
+    """The largest packet, in bytes, the cursor's connection may send."""
+    conn = cur.connection
+    limit = _PACKET_LIMITS.get(conn)
+    if limit is None:
+        await cur.execute("SELECT @@SESSION.max_allowed_packet")
+        row = await cur.fetchone()
+        limit = _PACKET_LIMITS[conn] = int(row[0])
+    return limit
+
+
 async def run_script(cur: Any, sql: Sequence[str]) -> None:
-    """Run statements as multi-statement scripts (aiomysql enables them), each below the
-    size limit, reading every result so that an error in any statement is raised."""
-    script: list[str] = []
+    """Run statements as multi-statement scripts (aiomysql enables them), each no larger
+    in bytes than the connection's ``max_allowed_packet`` allows (and ``MAX_SCRIPT``),
+    reading every result so that an error in any statement is raised.
+
+    Raises :class:`StatementTooLarge`, before sending anything, when one statement alone
+    is larger than a packet may be.
+    """
+    limit = min(MAX_SCRIPT, await packet_limit(cur) - PACKET_MARGIN)
+    encoding = cur.connection.encoding
+    encoded = [s.encode(encoding, "surrogateescape") for s in sql]
+    for statement in encoded:
+        if len(statement) > limit:
+            raise StatementTooLarge(
+                f"a statement of {len(statement):,} bytes is larger than the server's"
+                f" max_allowed_packet allows ({limit + PACKET_MARGIN:,} bytes):"
+                f" {statement[:80].decode(encoding, 'replace')}...")
+    script: list[bytes] = []
     size = 0
-    for statement in sql:
-        if script and size + len(statement) > MAX_SCRIPT:
+    for statement in encoded:
+        if script and size + 2 + len(statement) > limit:
             await _run(cur, script)
             script, size = [], 0
+        size += len(statement) + (2 if script else 0)
         script.append(statement)
-        size += len(statement) + 2
     if script:
         await _run(cur, script)
 
 
-async def _run(cur: Any, script: list[str]) -> None:
-    await cur.execute(";\n".join(script))
+async def _run(cur: Any, script: list[bytes]) -> None:
+    await cur.execute(b";\n".join(script))
     while await cur.nextset():
         pass

@@ -109,3 +109,47 @@ async def test_no_backslash_escapes_poison_message_and_a_stalled_worker(
             await wait_until(recovered, 30, what="the stalled batch committing")
         finally:
             worker.ensure_stopped()
+
+
+@pytest.fixture
+async def small_packet_mysql(tmp_path: Path) -> AsyncIterator[MySQLSettings]:
+    # 1 MiB: the default of older servers, and what a DBA may still set.
+    async with private_mariadb(tmp_path / "mariadb", "max_allowed_packet=1M") as settings:
+        yield settings
+
+
+async def test_batches_bigger_than_the_servers_max_allowed_packet_are_applied_whole(
+    kafka_settings: KafkaSettings, small_packet_mysql: MySQLSettings,
+    redis_settings: RedisSettings, tmp_path: Path,
+) -> None:
+    m = Messages(Sport.FOOTBALL)
+    # Long names, two to four bytes a character in UTF-8: the batch's SQL is several MiB.
+    names = ("Ωmega Ünïted ĐŽ 東京 " * 10)[:190]
+    fixtures = [m.fixture(f"p{n}", body={"home": {"id": f"p{n}-h", "name": f"{names} {n}"},
+                                        "away": {"id": f"p{n}-a", "name": f"{n} {names}"}})
+                for n in range(3000)]
+    # Sent before the worker starts: its first batches are as large as batch_max allows.
+    await produce(kafka_settings, fixtures)
+    worker = WorkerProcess(Sport.FOOTBALL, kafka_settings, small_packet_mysql, redis_settings,
+                           tmp_path / "football.log",
+                           extra_env={"SPORTSFEED_PROCESSOR_RETRY_MAX_S": "0.5"}).start()
+    try:
+        await worker.wait_ready(behind_ok=True)
+        async with database(small_packet_mysql) as db:
+            async def all_decided() -> bool:
+                return int(await db.scalar("SELECT COUNT(*) FROM ledger")) >= len(fixtures)
+
+            await wait_until(all_decided, 180, what="every message's disposition")
+            rows = await db.rows("SELECT disposition, COUNT(*) FROM ledger GROUP BY disposition")
+            assert dict(rows) == {"applied": len(fixtures)}
+            assert await db.scalar("SELECT name FROM competitors WHERE id = 'p2999-h'") \
+                == f"{names} 2999"
+        # Never a packet the server refuses (it drops the connection; the old way cut
+        # the batch in halves until they fitted).
+        server_log = (tmp_path / "mariadb" / "logs" / "mariadb.log").read_text()
+        assert "max_allowed_packet" not in server_log
+        _, metrics = await worker.get("/metrics")
+        assert re.search(r'^sportsfeed_processor_storage_rejections_total\{sport="football"\} 0\.0$',
+                         metrics, re.M), "no message may be rejected for the batch's size"
+    finally:
+        worker.ensure_stopped()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pymysql.converters
 import pytest
@@ -11,7 +12,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.enums import MarketStatus
-from shared.storage.sqltext import escape_string, insert_statements, literal, quote, statements
+from shared.storage.sqltext import (
+    MAX_STATEMENT,
+    PACKET_MARGIN,
+    StatementTooLarge,
+    escape_string,
+    insert_statements,
+    literal,
+    quote,
+    run_script,
+    statements,
+)
 
 
 @given(st.text())
@@ -53,7 +64,7 @@ def test_statements_are_cut_below_the_size_limit() -> None:
     rows = [f"({i}, '{'x' * 1000}')" for i in range(3000)]
     out = statements("INSERT INTO t (a, b)", rows)
     assert len(out) > 1
-    assert all(len(s) <= 1_000_000 for s in out)
+    assert all(len(s) <= MAX_STATEMENT for s in out)
     assert sum(s.count("'x") for s in out) == 3000
 
 
@@ -66,3 +77,63 @@ def test_insert_statements_upsert_and_are_cut_below_the_limit(monkeypatch: pytes
     assert all(s.endswith("ON DUPLICATE KEY UPDATE name = VALUES(name)") for s in found)
     assert sum(s.count("'name ") for s in found) == 1000
     assert literal(date(2023, 5, 28)) == "'2023-05-28'"
+
+
+class Connection:
+    """What run_script asks of aiomysql's connection."""
+
+    encoding = "utf8"
+
+    def __init__(self, max_allowed_packet: int) -> None:
+        self.max_allowed_packet = max_allowed_packet
+
+
+class Cursor:
+    """A cursor that records what is sent and answers the packet-size query."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.sent: list[bytes] = []
+        self.asked = 0
+        self._row: tuple[Any, ...] | None = None
+
+    async def execute(self, query: str | bytes) -> None:
+        if query == "SELECT @@SESSION.max_allowed_packet":
+            self.asked += 1
+            self._row = (self.connection.max_allowed_packet,)
+            return
+        assert isinstance(query, bytes)
+        self.sent.append(query)
+
+    async def fetchone(self) -> tuple[Any, ...] | None:
+        return self._row
+
+    async def nextset(self) -> bool:
+        return False
+
+
+def test_any_statement_fits_the_smallest_packet_servers_run_with() -> None:
+    # Four bytes a character at most in UTF-8; 1 MiB was the default of older servers.
+    assert MAX_STATEMENT * 4 + PACKET_MARGIN <= 1024 * 1024
+
+
+async def test_scripts_fit_the_connections_max_allowed_packet_in_bytes() -> None:
+    conn = Connection(max_allowed_packet=64 * 1024)
+    cur = Cursor(conn)
+    # 3 bytes a character: 2,000 characters are 6,000 bytes, 40 of them 240 kB.
+    sql = [f"INSERT INTO t VALUES ('{'東' * 2000}', {n})" for n in range(40)]
+    await run_script(cur, sql)
+    again = Cursor(conn)  # the same connection: its limit is known already
+    await run_script(again, ["COMMIT"])
+    assert (cur.asked, again.asked, again.sent) == (1, 0, [b"COMMIT"])
+    assert len(cur.sent) >= 4
+    assert all(len(script) <= 64 * 1024 - PACKET_MARGIN for script in cur.sent)
+    statements_sent = [s for script in cur.sent for s in script.split(b";\n")]
+    assert statements_sent == [s.encode() for s in sql]  # all of them, in order
+
+
+async def test_a_statement_larger_than_a_packet_is_refused_before_anything_is_sent() -> None:
+    cur = Cursor(Connection(max_allowed_packet=16 * 1024))
+    with pytest.raises(StatementTooLarge, match=r"of 30,0\d\d bytes .* \(16,384 bytes\)"):
+        await run_script(cur, ["SELECT 1", f"SELECT '{'é' * 15000}'"])
+    assert cur.sent == []
