@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from shared.enums import EventStatus, MessageKind, Sport
 from shared.live import EventDelta, EventSnapshot, FixtureState, MarketState, OutcomeState
@@ -109,8 +109,9 @@ class RawClient(asyncio.Protocol):
         self.ready = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)  # a stream connection's transport
-        self.transport = transport
+        # A stream connection's transport (uvloop's is not an asyncio.Transport subclass,
+        # so no isinstance check: the clients run on uvloop).
+        self.transport = transport = cast(asyncio.Transport, transport)
         key = base64.b64encode(secrets.token_bytes(16)).decode()
         transport.write(
             f"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
