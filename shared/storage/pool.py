@@ -11,6 +11,15 @@ turns ``\\'`` from an escaped quote into a backslash that ends the string, which
 break the processors' hand-rendered batch statements; ``ANSI_QUOTES`` would make
 ``"text"`` an identifier. Strict mode makes a value that does not fit an error, never a
 silent truncation. The mode exists alike on MariaDB 10.x and MySQL 8.
+
+And its isolation level, ``REPEATABLE READ`` (InnoDB's default, which a DBA may change,
+often to ``READ COMMITTED``): reads that assemble one snapshot from several tables
+(:func:`shared.storage.snapshots.load_events`) rely on every statement of a transaction
+seeing the same point in time, so a snapshot labelled version *n* holds version *n*'s
+markets. MariaDB names the variable ``tx_isolation`` (until 11.1, an alias after) and MySQL
+``transaction_isolation`` (since 5.7.20, the only name in 8): each is set inside the
+executable comment only that server runs (``/*M!`` MariaDB's; MariaDB skips MySQL's
+``/*!5xxxx`` comments from 5.7 on, and MySQL takes ``/*M!`` for a plain comment).
 """
 
 from __future__ import annotations
@@ -29,7 +38,12 @@ from shared.settings import MySQLSettings
 
 SQL_MODE = "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
 # One statement, run by the driver on every new connection (and reconnect).
-INIT_COMMAND = f"SET time_zone='+00:00', sql_mode='{SQL_MODE}'"
+ISOLATION = "REPEATABLE-READ"
+INIT_COMMAND = (
+    f"SET time_zone='+00:00', sql_mode='{SQL_MODE}'"
+    f" /*M!100000 , tx_isolation='{ISOLATION}' */"
+    f" /*!50720 , transaction_isolation='{ISOLATION}' */"
+)
 CONNECT_TIMEOUT_S = 10
 # Recycle pooled connections before the server's wait_timeout (8 h by default) drops them.
 POOL_RECYCLE_S = 3600

@@ -1,7 +1,10 @@
 """A database configured differently, a poison message, a worker that cannot progress.
 
 The worker runs against a MariaDB of its own whose server ``sql_mode`` holds
-``NO_BACKSLASH_ESCAPES`` (a setting DBAs use), with the shared Kafka and Redis:
+``NO_BACKSLASH_ESCAPES`` and whose isolation level is ``READ COMMITTED`` (settings DBAs
+use), with the shared Kafka and Redis:
+
+- every connection pins its ``sql_mode`` and ``REPEATABLE READ``;
 
 - text with backslashes and quotes still round-trips exactly (every connection pins its
   ``sql_mode``, so the batch SQL's escaping means what it says);
@@ -21,6 +24,7 @@ import pytest
 
 from shared.enums import Sport
 from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
+from shared.storage.pool import SQL_MODE
 from tests.support.processors import (
     Db,
     WorkerProcess,
@@ -40,7 +44,8 @@ TRICKY = "O'Brien \\ \"Rovers\" \\' XI"
 async def dba_mysql(tmp_path: Path) -> AsyncIterator[MySQLSettings]:
     async with private_mariadb(
         tmp_path / "mariadb",
-        "sql_mode=NO_BACKSLASH_ESCAPES,STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION",
+        "sql_mode=NO_BACKSLASH_ESCAPES,STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION"
+        " transaction-isolation=READ-COMMITTED",
     ) as settings:
         yield settings
 
@@ -57,6 +62,10 @@ async def test_no_backslash_escapes_poison_message_and_a_stalled_worker(
 ) -> None:
     async with database(dba_mysql) as db:
         assert "NO_BACKSLASH_ESCAPES" in await db.scalar("SELECT @@GLOBAL.sql_mode")
+        assert await db.scalar("SELECT @@GLOBAL.tx_isolation") == "READ-COMMITTED"
+        # Every pool connection pins what the code relies on, whatever the server's default.
+        assert await db.scalar("SELECT @@SESSION.sql_mode") == SQL_MODE
+        assert await db.scalar("SELECT @@SESSION.tx_isolation") == "REPEATABLE-READ"
         await db.rows(
             "CREATE TRIGGER poison BEFORE INSERT ON competitors FOR EACH ROW"
             " IF NEW.name LIKE '%poison%' THEN"
