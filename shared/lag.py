@@ -12,10 +12,36 @@ age (to within one observation interval: ``/metrics`` scrapes, ``/readyz`` probe
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
+from typing import Any
 
 MAX_OBSERVATIONS = 1000  # per partition: a stuck consumer's end offsets, sampled
+END_OFFSETS_TIMEOUT_S = 2.0
+
+
+async def end_offsets(consumer: Any, partitions: Sequence[Any]) -> dict[Any, int | None]:
+    """Each partition's end offset, asked of the broker (an aiokafka consumer's own high
+    watermarks are only as fresh as its last fetch, and a stuck consumer fetches nothing).
+
+    When the broker does not answer, the consumer's high watermarks stand in (None where
+    it has fetched nothing yet). A partition the consumer no longer holds (the assignment
+    changed while the broker was asked: a rebalance, a rejoin after a broker restart) is
+    left out: aiokafka asserts "Partition is not assigned" for it, which once made
+    ``/readyz`` answer 500, and it has no lag to report until the rebalance says whose
+    it is.
+    """
+    try:
+        return dict(await asyncio.wait_for(consumer.end_offsets(list(partitions)),
+                                           END_OFFSETS_TIMEOUT_S))
+    except Exception:
+        ends: dict[Any, int | None] = {}
+        for tp in partitions:
+            with contextlib.suppress(Exception):
+                ends[tp] = consumer.highwater(tp)
+        return ends
 
 
 class BehindSince:

@@ -19,7 +19,6 @@ is read.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from services.distribution.settings import DistributionSettings
 from services.distribution.ws.hub import Hub
 from shared.enums import Sport
 from shared.fair import ModelPrices
-from shared.lag import BehindSince
+from shared.lag import BehindSince, end_offsets
 from shared.live import EventDelta
 from shared.retry import RetryCallState, call_retrying
 from shared.topics import Topics
@@ -154,19 +153,7 @@ class Fanout:
         if consumer is None or not owned:
             self.last_lag = []
             return []
-        try:
-            # The broker's end offsets: the consumer's own high watermarks are only as
-            # fresh as its last fetch, and a stuck consumer fetches nothing.
-            ends = await asyncio.wait_for(consumer.end_offsets(owned), 2.0)
-        except Exception:
-            ends = {}
-            for tp in owned:
-                # The assignment may have changed while the broker was asked (a broker
-                # restart makes the consumer rejoin): aiokafka asserts "Partition is not
-                # assigned" for a partition it no longer holds, which would make /readyz
-                # and /metrics answer 500. Such a partition has no lag to report now.
-                with contextlib.suppress(Exception):
-                    ends[tp] = consumer.highwater(tp)
+        ends = await end_offsets(consumer, owned)
         now = time.time()
         found = []
         for tp in owned:

@@ -44,7 +44,7 @@ from aiokafka.errors import ConsumerStoppedError
 from mode import Service
 
 from services.processors.domain.incoming import Incoming, decode_record
-from shared.lag import BehindSince
+from shared.lag import BehindSince, end_offsets
 from shared.runtime import heartbeat_interval_s
 from shared.settings import KafkaSettings
 
@@ -338,20 +338,7 @@ class FeedConsumer(Service):
         owned = list(self.assignment)
         if consumer is None or not owned:
             return {}
-        try:
-            # The broker's end offsets: the consumer's own high watermarks are only as
-            # fresh as its last fetch, and a stalled worker fetches nothing.
-            ends: dict[TopicPartition, int | None] = dict(
-                await asyncio.wait_for(consumer.end_offsets(owned), 2.0))
-        except Exception:
-            ends = {}
-            for tp in owned:
-                # Mid-rebalance the consumer may no longer hold a partition this worker
-                # still counts as its own: aiokafka asserts on it ("Partition is not
-                # assigned"), which once made /readyz answer 500. Such a partition has
-                # no lag to report until the rebalance says whose it is.
-                with contextlib.suppress(Exception):
-                    ends[tp] = consumer.highwater(tp)
+        ends = await end_offsets(consumer, owned)
         now = time.time()
         found: dict[int, tuple[int, float]] = {}
         for tp in owned:
