@@ -1,19 +1,25 @@
 """Processor throughput and latency on the real stack: ``python -m tests.bench.bench_processors``.
 
-Two phases, each on fresh topics, a fresh database and a fresh Redis prefix, with one
+Three phases, each on fresh topics, a fresh database and a fresh Redis prefix, with one
 worker subprocess (``python -m services.processors football``):
 
 1. **throughput**: ``--messages`` realistic messages (fixtures of ``--events`` events,
    then odds changes of one or two markets, live scores and bet stops, in provider-time
    order) are produced before the worker starts; the clock runs from the first ledger
    row to the moment the ledger holds them all. The worker's CPU time is reported too.
-2. **latency**: a fresh worker gets the fixtures, then odds at a fixed rate (``--rate``,
+   Under a backlog a batch holds thousands of records: its round trips (MySQL, Redis,
+   Kafka) are spread over all of them, and an event's messages in it share one
+   snapshot, one event row and one Redis entry.
+2. **small batches** (``--small-batch``, default 50): the same on ``--small-messages``
+   messages with batches of at most that many records, as end to end, where a batch
+   holds what came in one batch interval, each message of a different event.
+3. **latency**: a fresh worker gets the fixtures, then odds at a fixed rate (``--rate``,
    default half the measured throughput) for ``--seconds``; the delay from the Kafka
    record timestamp to the MySQL commit is read from the worker's own histogram
    (``sportsfeed_processor_append_to_commit_seconds``), p50 and p99 interpolated
    within its buckets.
 
-Both phases check the ledger afterwards: one row per message, all applied. Results go
+Every phase checks the ledger afterwards: one row per message, all applied. Results go
 to ``.data/bench/processors.{json,md}``.
 """
 
@@ -33,6 +39,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from services.processors.settings import ProcessorSettings
 from shared.codec import encode_message, message_key
 from shared.enums import EventStatus, Sport
 from shared.model import FeedMessage
@@ -241,22 +248,32 @@ async def faust_ceiling(stack: Stack, count: int, work: str, limit_s: float,
     return result
 
 
-async def throughput(endpoints: Any, args: argparse.Namespace, logs: Path) -> dict[str, Any]:
+async def throughput(endpoints: Any, args: argparse.Namespace, logs: Path,
+                     small_batches: int = 0) -> dict[str, Any]:
+    """The backlog phase; with ``small_batches``, the worker takes batches of at most that
+    many records (as end to end, where a batch holds what came in one batch interval) and
+    runs on ``--small-messages`` messages without the Faust references."""
     feed = Feed(args.events)
-    messages = feed.fixtures() + [feed.next() for _ in range(args.messages - args.events)]
+    total = args.small_messages if small_batches else args.messages
+    messages = feed.fixtures() + [feed.next() for _ in range(total - args.events)]
+    env = dict(args.worker_env)
+    if small_batches:
+        env["SPORTSFEED_PROCESSOR_BATCH_MAX"] = str(small_batches)
     async with Stack(endpoints, args.partitions) as stack:
         produce_s = await produce_all(stack.kafka, messages)
-        ceiling = {work: await faust_ceiling(stack, len(messages), work, args.timeout, args)
-                   for work in ("stock", "bulk")}
+        ceiling = {} if small_batches else {
+            work: await faust_ceiling(stack, len(messages), work, args.timeout, args)
+            for work in ("stock", "bulk")}
+        name = "small-batches" if small_batches else "throughput"
         worker = WorkerProcess(SPORT, stack.kafka, stack.mysql, stack.redis,
-                               logs / "throughput.log", extra_env=args.worker_env).start()
+                               logs / f"{name}.log", extra_env=env).start()
         try:
             # The backlog may be older than the worker's max_lag_s by now (the ceilings
             # ran first): it is then "not ready" until it catches up, which is the timing.
             await worker.wait_ready(behind_ok=True)
             assert worker.proc is not None
             cpu0, ready_at = cpu_seconds(worker.proc.pid), time.monotonic()
-            profiler = (Profiler(worker.proc.pid, logs / "throughput.pyspy.txt", args.profile)
+            profiler = (Profiler(worker.proc.pid, logs / f"{name}.pyspy.txt", args.profile)
                         if args.profile else None)
             timeline = await wait_ledger(stack, len(messages), args.timeout)
             cpu1 = cpu_seconds(worker.proc.pid)
@@ -280,10 +297,13 @@ async def throughput(endpoints: Any, args: argparse.Namespace, logs: Path) -> di
             "messages": len(messages),
             "produce_s": round(produce_s, 2),
             "messages_per_s": round(rate),
-            "worker_per_stock_faust": round(rate / ceiling["stock"]["records_per_s"], 2),
+            "worker_per_stock_faust": (round(rate / ceiling["stock"]["records_per_s"], 2)
+                                       if ceiling else None),
             "apply_s": round(last[0] - first[0], 2),
             "worker_cpu_us_per_message": round((cpu1 - cpu0) / len(messages) * 1e6, 1),
             "mean_batch": round(float(found[1]) / count, 1) if found and count else None,
+            "batch_max": int(env.get("SPORTSFEED_PROCESSOR_BATCH_MAX")
+                             or ProcessorSettings.model_fields["batch_max"].default),
             # Batches decided ahead while the one before them was written (overlap).
             "prepared": {labels.split('outcome="', 1)[1].split('"', 1)[0]: int(value)
                          for labels, value in series(
@@ -363,6 +383,11 @@ def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
          "moonshot" if ratio >= GOALS["moonshot_worker_per_stock_faust"]
          else "met" if ratio >= GOALS["worker_per_stock_faust"] else "missed"),
     ]
+    small = results.get("small_batches")
+    if small is not None:
+        rows.append((f"throughput in batches of at most {args.small_batch} records "
+                     "(end-to-end sizes)", f"{small['messages_per_s']:,} msg/s "
+                     f"({small['worker_cpu_us_per_message']} us CPU each)", "", ""))
     idle_run = results.get("idle")
     if idle_run is not None:
         rows.append((f"idle worker CPU over {idle_run['seconds']} s",
@@ -376,7 +401,7 @@ def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
              f"< {GOALS['p99_ms_at_half_load']} ms",
              "met" if lat["p99_ms"] < GOALS["p99_ms_at_half_load"] else "missed"),
         ]
-    ledgers = f"{t['dispositions']}" + (f" and {lat['dispositions']}" if lat is not None else "")
+    ledgers = " and ".join(f"{run['dispositions']}" for run in (t, small, lat) if run is not None)
     return "\n".join([
         "## Processors",
         "",
@@ -410,6 +435,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     endpoints = local_endpoints()
     logs = Path(tempfile.mkdtemp(prefix="bench-processors-"))
     results: dict[str, Any] = {"throughput": await throughput(endpoints, args, logs)}
+    results["small_batches"] = (await throughput(endpoints, args, logs, args.small_batch)
+                                if args.small_batch > 0 else None)
     results["idle"] = await idle(endpoints, args, logs) if args.idle_seconds > 0 else None
     if args.throughput_only:
         results["latency"] = None
@@ -437,6 +464,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-within", type=float,
                         help="SPORTSFEED_PROCESSOR_BATCH_WITHIN_S for the worker")
     parser.add_argument("--batch-max", type=int, help="SPORTSFEED_PROCESSOR_BATCH_MAX for the worker")
+    # End to end, a worker's batch holds what came in one batch interval (tens of records,
+    # each of a different event): the backlog phase's batches of thousands, where an
+    # event's messages share one snapshot and one row, do not show what that costs.
+    parser.add_argument("--small-batch", type=int, default=50,
+                        help="a second backlog phase in batches of at most this many records "
+                             "(0: none)")
+    parser.add_argument("--small-messages", type=int, default=20_000,
+                        help="messages of the small-batch phase")
     args = parser.parse_args(argv)
     args.worker_env = {"SPORTSFEED_PROCESSOR_LOG_LEVEL": "warning"}
     if args.batch_max:

@@ -51,6 +51,15 @@ def test_missed_goals_say_so() -> None:
     assert rows["idle worker, CPU over 20 s"][4] == "**not met**"
 
 
+def test_the_small_batch_phase_shows_the_workers_cost_at_end_to_end_batch_sizes() -> None:
+    results = processors_results(0.96, 0.3)
+    assert "worker CPU per message in batches of 50 (end-to-end sizes)" not in rows_of(results)
+    results["small_batches"] = {"messages_per_s": 1761, "worker_cpu_us_per_message": 352.0,
+                                "batch_max": 50, "mean_batch": 50.0}
+    row = rows_of(results)["worker CPU per message in batches of 50 (end-to-end sizes)"]
+    assert row[2] == "352.0 µs (1,761 msg/s)"
+
+
 def test_a_supervisors_cpu_includes_its_workers() -> None:
     busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n" \
            "time.sleep(30)"
