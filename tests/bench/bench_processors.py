@@ -385,7 +385,7 @@ def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
     ]
     small = results.get("small_batches")
     if small is not None:
-        rows.append((f"throughput in batches of at most {args.small_batch} records "
+        rows.append((f"throughput in batches of at most {small['batch_max']} records "
                      "(end-to-end sizes)", f"{small['messages_per_s']:,} msg/s "
                      f"({small['worker_cpu_us_per_message']} us CPU each)", "", ""))
     idle_run = results.get("idle")
