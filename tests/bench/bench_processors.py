@@ -199,6 +199,19 @@ class Stack:
         await client.aclose()
 
 
+def batch_totals(text: str) -> tuple[float, float]:
+    """The worker's batches so far and the records they held (its batch-size histogram)."""
+    sizes = histogram(text, "sportsfeed_processor_batch_size")
+    found = re.search(r"^sportsfeed_processor_batch_size_sum{[^}]*} ([0-9.e+]+)$", text, re.M)
+    return (sizes[-1][1] if sizes else 0.0), (float(found[1]) if found else 0.0)
+
+
+def mean_batch(before: str, after: str) -> float | None:
+    """Mean records per batch between two scrapes of the worker's metrics ("": none)."""
+    (count0, sum0), (count1, sum1) = batch_totals(before), batch_totals(after)
+    return round((sum1 - sum0) / (count1 - count0), 1) if count1 > count0 else None
+
+
 async def ledger_count(stack: Stack) -> int:
     async with database(stack.mysql) as db:
         return int(await db.scalar("SELECT COUNT(*) FROM ledger"))
@@ -290,9 +303,6 @@ async def throughput(endpoints: Any, args: argparse.Namespace, logs: Path,
             raise RuntimeError(f"{len(messages):,} messages were applied within 0.5 s of the "
                                "worker's readiness: too few to time (--messages)")
         rate = (last[1] - first[1]) / (last[0] - first[0])
-        sizes = histogram(metrics, "sportsfeed_processor_batch_size")
-        count = sizes[-1][1] if sizes else 0
-        found = re.search(r"^sportsfeed_processor_batch_size_sum{[^}]*} ([0-9.e+]+)$", metrics, re.M)
         return {
             "messages": len(messages),
             "produce_s": round(produce_s, 2),
@@ -301,7 +311,7 @@ async def throughput(endpoints: Any, args: argparse.Namespace, logs: Path,
                                        if ceiling else None),
             "apply_s": round(last[0] - first[0], 2),
             "worker_cpu_us_per_message": round((cpu1 - cpu0) / len(messages) * 1e6, 1),
-            "mean_batch": round(float(found[1]) / count, 1) if found and count else None,
+            "mean_batch": mean_batch("", metrics),
             "batch_max": int(env.get("SPORTSFEED_PROCESSOR_BATCH_MAX")
                              or ProcessorSettings.model_fields["batch_max"].default),
             # Batches decided ahead while the one before them was written (overlap).
@@ -349,8 +359,10 @@ async def latency(endpoints: Any, args: argparse.Namespace, rate: float, logs: P
             assert worker.proc is not None
             profiler = (Profiler(worker.proc.pid, logs / "latency.pyspy.txt", args.profile)
                         if args.profile else None)
+            cpu0 = cpu_seconds(worker.proc.pid)
             achieved = await produce_paced(stack.kafka, load, rate)
             await wait_ledger(stack, len(fixtures) + count, args.timeout)
+            cpu1 = cpu_seconds(worker.proc.pid)
             _, after = await worker.get("/metrics")
         finally:
             code = worker.terminate()
@@ -363,6 +375,11 @@ async def latency(endpoints: Any, args: argparse.Namespace, rate: float, logs: P
             "messages": count,
             "p50_ms": round(quantile(buckets, 0.50) * 1000, 1),
             "p99_ms": round(quantile(buckets, 0.99) * 1000, 1),
+            # Paced, a batch holds what came in one interval: CPU per message at that size,
+            # the worker alone on the machine (end to end it shares the cores with eight
+            # other Python processes, Kafka and MariaDB).
+            "worker_cpu_us_per_message": round((cpu1 - cpu0) / count * 1e6, 1),
+            "mean_batch": mean_batch(before, after),
             "dispositions": await dispositions(stack),
             "exit_code": code,
             "profile": profiler.top(25) if profiler is not None else None,
@@ -401,6 +418,10 @@ def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
              f"< {GOALS['p99_ms_at_half_load']} ms",
              "met" if lat["p99_ms"] < GOALS["p99_ms_at_half_load"] else "missed"),
         ]
+        if lat.get("worker_cpu_us_per_message") is not None:
+            rows.append((f"worker CPU per message at {lat['achieved_rate']:,} msg/s "
+                         f"(mean batch {lat.get('mean_batch')} records)",
+                         f"{lat['worker_cpu_us_per_message']} us", "", ""))
     ledgers = " and ".join(f"{run['dispositions']}" for run in (t, small, lat) if run is not None)
     return "\n".join([
         "## Processors",

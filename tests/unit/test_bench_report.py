@@ -91,3 +91,23 @@ def test_the_e2e_cost_per_batch_sums_the_processors_and_sets_the_distribution_be
     assert batch_costs(used, 400) == {"processor_cpu_ms_per_batch": 5.0,
                                       "distribution_cpu_ms_per_batch": 2.0}
     assert batch_costs(used, 0) == {}
+
+
+def _batch_metrics(count: int, total: int) -> str:
+    labels = 'sport="football"'
+    return "\n".join([
+        f'sportsfeed_processor_batch_size_bucket{{{labels},le="50.0"}} {count}.0',
+        f'sportsfeed_processor_batch_size_bucket{{{labels},le="+Inf"}} {count}.0',
+        f"sportsfeed_processor_batch_size_count{{{labels}}} {count}.0",
+        f"sportsfeed_processor_batch_size_sum{{{labels}}} {total}.0",
+    ])
+
+
+def test_the_latency_phases_mean_batch_counts_only_the_batches_between_the_scrapes() -> None:
+    from tests.bench.bench_processors import mean_batch
+
+    # 20 fixtures batches holding 1,000 records before the paced load; 300 of 4,000 after.
+    before, after = _batch_metrics(20, 1000), _batch_metrics(320, 5000)
+    assert mean_batch(before, after) == 13.3
+    assert mean_batch("", after) == 15.6
+    assert mean_batch(after, after) is None
