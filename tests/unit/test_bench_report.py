@@ -111,3 +111,39 @@ def test_the_latency_phases_mean_batch_counts_only_the_batches_between_the_scrap
     assert mean_batch(before, after) == 13.3
     assert mean_batch("", after) == 15.6
     assert mean_batch(after, after) is None
+
+
+_COUNTER = """
+import sys
+answers = [int(a) for a in sys.argv[1:]]
+for n, line in enumerate(sys.stdin):
+    assert line.split() == ["COUNT", "bench-s0"], line
+    print(answers[min(n, len(answers) - 1)], flush=True)
+"""
+
+
+async def _wait_on(answers: list[int], expected: int, quiet_s: float) -> tuple[int, float]:
+    import asyncio
+
+    from tests.bench.bench_e2e import wait_delivered
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _COUNTER, *map(str, answers),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    try:
+        return await wait_delivered(proc, "bench-s0", expected, within=20, quiet_s=quiet_s)
+    finally:
+        proc.kill()
+        await proc.wait()
+
+
+def test_the_e2e_step_waits_for_the_clients_last_deltas_and_gives_up_when_none_come() -> None:
+    import asyncio
+
+    # The deltas keep arriving after the ledger caught up: waited for, all of them.
+    held, _ = asyncio.run(_wait_on([5, 8, 10], expected=10, quiet_s=5))
+    assert held == 10
+    # Nothing more comes (a delta lost): the wait ends after the quiet spell, with what came.
+    held, waited = asyncio.run(_wait_on([3], expected=10, quiet_s=0.6))
+    assert held == 3
+    assert 0.6 <= waited < 5
