@@ -17,7 +17,7 @@ SERVICES_ENV="$DATA_DIR/services.env"
 CONSUMER_KEYS="$DATA_DIR/consumer-keys"
 
 # name | port | ready path | module (file that must exist) | arguments
-# Ingestion runs SPORTSFEED_INGESTION_WORKERS processes on :4000 (default: one per core)
+# Ingestion runs SPORTSFEED_INGESTION_WORKERS processes on :4000 (default: half the cores, at least one)
 # under one supervisor, whose pid is the one recorded; SIGTERM to it stops them all.
 SERVICES=(
   "ingestion|4000|/readyz|services/ingestion/__main__.py|-m services.ingestion"

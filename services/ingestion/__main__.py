@@ -1,6 +1,6 @@
 """``python -m services.ingestion``: serve the ingestion API on :4000 until SIGTERM.
 
-With ``SPORTSFEED_INGESTION_WORKERS`` (default: one per core) above 1 this process is
+With ``SPORTSFEED_INGESTION_WORKERS`` (default: half the cores, at least one) above 1 this process is
 the supervisor of that many worker processes on the same port
 (:mod:`services.ingestion.supervisor`); with 1 it serves alone
 (:mod:`services.ingestion.server`). SIGTERM (or SIGINT) stops intake: new requests get

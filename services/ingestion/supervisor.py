@@ -1,7 +1,7 @@
 """The supervisor of a group of ingestion workers on one port.
 
 ``python -m services.ingestion`` with ``SPORTSFEED_INGESTION_WORKERS`` above 1 (the
-default is one per core) runs this: it
+default is half the cores) runs this: it
 
 1. takes an exclusive lock on the run directory of its port
    (``<data dir>/run/ingestion-<port>``; a second group on the same port would share the

@@ -42,7 +42,7 @@ class Bench:
 
 
 BENCHES = (
-    # One worker, then one per core (as make up runs it); each phase 15 s.
+    # One worker, then one per core (a host serving ingestion alone); each phase 15 s.
     Bench("ingestion", "tests.bench.bench_ingestion", ("--duration", "15"),
           ("--duration", "3"), 480),
     # bench_processors has no --sport: it measures the football worker (the other

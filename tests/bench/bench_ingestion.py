@@ -4,7 +4,8 @@ What runs where (all on 127.0.0.1, bounded in time):
 
 1. fresh topics are created; the service starts as a subprocess (``python -m
    services.ingestion``, uvloop) on a free port, first with one worker process, then
-   with ``--workers`` (default: one per core, as ``make up`` runs it), and is awaited
+   with ``--workers`` (default: one per core, the most a host serving ingestion alone
+   would run; ``make up`` runs half the cores), and is awaited
    on ``/readyz`` each time;
 2. **single**: single-message POSTs from a separate load-generator process (``wrk``
    when installed, else an aiohttp client process) with many connections;

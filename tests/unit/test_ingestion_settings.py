@@ -55,3 +55,14 @@ def test_the_partitioner_matches_kafkas_murmur2_choice() -> None:
     for key in [b"ev-1", b"ev-2", b"sr:match:123", b"ev-1", b"x" * 40]:
         expected = DefaultPartitioner()(key, [0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5])
         assert partitioner(key, [0, 1, 2, 3, 4, 5], []) == expected
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(1, 1), (2, 1), (3, 1), (8, 4), (None, 1)])
+def test_by_default_ingestion_takes_half_the_cores_of_the_host_it_shares(
+    monkeypatch: pytest.MonkeyPatch, cores: int | None, workers: int,
+) -> None:
+    monkeypatch.delenv("SPORTSFEED_INGESTION_WORKERS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    assert IngestionSettings().worker_count == workers
+    monkeypatch.setenv("SPORTSFEED_INGESTION_WORKERS", "3")
+    assert IngestionSettings().worker_count == 3
