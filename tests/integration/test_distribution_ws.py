@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -52,6 +53,26 @@ async def test_subscribe_by_event_sends_snapshot_then_deltas_in_version_order(
         assert [d["version"] for d in deltas] == list(range(4, 14))
         assert deltas[-1]["markets"][0]["outcomes"][0]["price"] == "2.13"
         assert all("conflated" not in d for d in deltas)
+
+
+async def test_an_idle_instance_long_polls_yet_delivers_the_next_delta_at_once(
+    kafka_settings: KafkaSettings, mysql_settings: MySQLSettings, redis_settings: RedisSettings
+) -> None:
+    # The longest poll allowed: a fetch answered only when it expires would deliver the
+    # delta 4 s after it was published (the poll began when the consumer was positioned,
+    # 1 s before); the broker answers it at the first record instead.
+    await seed_redis(redis_settings, [snapshot("ev-lp", version=1, markets=[ONE_X_TWO])])
+    settings = service_settings(kafka_settings, mysql_settings, redis_settings,
+                                fetch_max_wait_ms=5000)
+    async with running_service(settings) as service, ws_client(service.ws_url) as client, \
+            publisher(kafka_settings) as producer:
+        await client.send(type="subscribe", event_ids=["ev-lp"])
+        await client.recv_until("snapshot")
+        await asyncio.sleep(1.0)  # idle: the fetch in flight is a long poll
+        published = time.monotonic()
+        await publish(producer, kafka_settings, [delta("ev-lp", 2, home_at(2))])
+        assert (await client.recv_until("delta"))["version"] == 2
+        assert time.monotonic() - published < 2.5
 
 
 async def test_sport_subscription_filters_markets_in_snapshots_and_deltas(

@@ -293,8 +293,7 @@ def service_settings(
 ) -> DistributionSettings:
     """Settings on the fresh stack, free ports, fast heartbeats, the tests' key."""
     values: dict[str, Any] = {"kafka": kafka, "mysql": mysql, "redis": redis, "rest_port": 0,
-                              "ws_port": 0, "heartbeat_s": 1.0, "fetch_max_wait_ms": 20,
-                              "api_keys": SecretStr(TEST_KEYS)}
+                              "ws_port": 0, "heartbeat_s": 1.0, "api_keys": SecretStr(TEST_KEYS)}
     values.update(overrides)
     return DistributionSettings(**values)
 

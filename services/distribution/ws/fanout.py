@@ -82,6 +82,9 @@ class Fanout:
             group_id=self._settings.consumer_group,
             auto_offset_reset="latest",
             enable_auto_commit=False,
+            # A long poll: the broker answers at the first byte of a new record, or
+            # after fetch_max_wait_ms with nothing (all an idle instance costs).
+            fetch_min_bytes=1,
             fetch_max_wait_ms=self._settings.fetch_max_wait_ms,
             max_partition_fetch_bytes=4 * 1024 * 1024,
             session_timeout_ms=10_000,
