@@ -31,8 +31,9 @@ class PricingSettings(BaseSettings):
     web_port: int = Field(default=4105, ge=1, le=65535)
     # Consumer group (and Faust app id) of the updates topics.
     group_id: str = Field(default="sportsfeed-pricing", pattern=r"^[A-Za-z0-9._\-]+$")
-    # Deltas taken per batch and how long a batch may wait to fill: several changes of
-    # one event within a batch give one ModelPrices, at the last version.
+    # Deltas taken per batch, and at most one batch per batch_within_s (the first delta
+    # after a quiet spell at once; shared.stream_batches): several changes of one event
+    # within a batch give one ModelPrices, at the last version.
     batch_max: int = Field(default=500, ge=1, le=50_000)
     batch_within_s: float = Field(default=0.01, gt=0, le=5)
     stream_buffer: int = Field(default=5000, ge=100)

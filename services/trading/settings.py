@@ -29,7 +29,8 @@ class TradingSettings(BaseSettings):
     # Consumer group (and Faust app id); workers sharing it share the partitions.
     group_id: str = Field(default="sportsfeed-trading", pattern=r"^[A-Za-z0-9._\-]+$")
 
-    # Batches: records per MySQL transaction, and how long a batch may wait to fill.
+    # Batches: records per MySQL transaction, and at most one batch per batch_within_s
+    # (the first record after a quiet spell at once; shared.stream_batches).
     batch_max: int = Field(default=500, ge=1, le=10_000)
     batch_within_s: float = Field(default=0.05, gt=0, le=5)
     stream_buffer: int = Field(default=5000, ge=100)

@@ -20,6 +20,7 @@ from services.pricing.runtime.resources import PricingRuntime
 from services.pricing.settings import PricingSettings
 from shared.enums import Sport
 from shared.runtime import faust_app_settings
+from shared.stream_batches import take_batches
 from shared.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def build_app(settings: PricingSettings, runtime: PricingRuntime, metrics: Metri
     async def price(stream: Any) -> None:
         """Price the events each batch of deltas moves; ack once published."""
         await runtime.wait_ready()
-        async for events in stream.noack_take(settings.batch_max, within=settings.batch_within_s):
+        async for events in take_batches(stream, settings.batch_max, settings.batch_within_s):
             await runtime.pricer.process([e.message.value for e in events])
             for event in events:
                 await stream.ack(event)

@@ -25,6 +25,7 @@ from services.trading.runtime.resources import TradingRuntime
 from services.trading.settings import TradingSettings
 from shared.enums import Sport
 from shared.runtime import faust_app_settings
+from shared.stream_batches import take_batches
 from shared.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def build_app(settings: TradingSettings, runtime: TradingRuntime, metrics: Metri
     async def trade(stream: Any) -> None:
         """Apply the feed in batches; ack each batch only after its MySQL commit."""
         await runtime.wait_ready()
-        async for events in stream.noack_take(settings.batch_max, within=settings.batch_within_s):
+        async for events in take_batches(stream, settings.batch_max, settings.batch_within_s):
             records = [Record(kinds[e.message.topic], e.message.value) for e in events]
             await runtime.pipeline.process(records)
             for event in events:
