@@ -442,11 +442,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         # Everything this benchmark runs, to tell its CPU from the rest of the machine's.
         ours = [*services.values(), *descendants(ingestion.pid), receiver.pid, os.getpid(),
                 *stack_pids().values()]
+        # The rest of the cores a step uses: the stack and this benchmark's own clients.
+        rest = {**stack_pids(), "ws-receiver": receiver.pid, "load-generator": os.getpid()}
         for n, rate in enumerate(rates):
             before = await metrics_texts(processors)
             dispatch_before = await metrics_text(distribution.port)
             # A service's process tree: ingestion is a supervisor with its workers under it.
             cpu = {name: tree_cpu_seconds(pid) for name, pid in services.items()}
+            rest_cpu = {name: cpu_seconds(pid) for name, pid in rest.items()}
             ours_before, busy_before = sum(map(cpu_seconds, ours)), machine_busy_seconds()
             began = time.monotonic()
             prefix = f"{tag}-s{n}"
@@ -457,6 +460,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             wall = time.monotonic() - began
             used = {name: tree_cpu_seconds(pid) - cpu[name] for name, pid in services.items()}
             shares = {name: round(seconds / wall, 2) for name, seconds in used.items()}
+            rest_shares = {name: round((cpu_seconds(pid) - rest_cpu[name]) / wall, 2)
+                           for name, pid in rest.items()}
             machine = {"busy_cores": round((machine_busy_seconds() - busy_before) / wall, 2),
                        "ours_cores": round((sum(map(cpu_seconds, ours)) - ours_before) / wall, 2)}
             expected_deltas = await applied_of(scope.mysql, prefix)
@@ -467,7 +472,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             stages.update(batch_costs(used, stages.get("batches", 0)))
             steps.append({"rate": rate, "load": load, "drain_s": round(drained_s, 1),
                           "applied": expected_deltas, "delivered_wait_s": round(delivered_s, 1),
-                          "cpu_share": shares, "machine": machine, "processor_stages": stages})
+                          "cpu_share": shares, "cpu_share_rest": rest_shares,
+                          "machine": machine, "processor_stages": stages})
         await sampler.stop()
         receiver.stdin.write(b"STOP\n")
         await receiver.stdin.drain()
@@ -558,6 +564,7 @@ def markdown(r: dict[str, Any]) -> str:
         f"{sport} {n['delivered']:,} of {n['sent']:,}" for sport, n in x["by_sport"].items())
         for x in r["steps"])
     sports, cpu_names = ", ".join(s["sports"]), " / ".join(goal["cpu_share"])
+    rest_names = " / ".join(goal["cpu_share_rest"])
     one = len(s["sports"]) == 1
     workers = f"one {sports} processor" if one else f"{len(s['sports'])} processors (one per sport)"
     stages = [(f"{x['rate']:,.0f}", f"{x['to_applied_p50_ms']} / {x['to_applied_p99_ms']}",
@@ -571,6 +578,7 @@ def markdown(r: dict[str, Any]) -> str:
                _pair(x["processor_stages"], "applied_to_dispatch"), x["drain_s"],
                f"{x['slip_p99_ms']} / {x['slip_max_ms']}",
                " / ".join(str(v) for v in x["cpu_share"].values()),
+               " / ".join(str(v) for v in x["cpu_share_rest"].values()),
                f"{x['machine']['busy_cores']} / {x['machine']['ours_cores']}")
               for x in r["steps"]]
     procs = [(name, p["pid"], p["rss_start_mib"], p["rss_peak_mib"], p["hwm_mib"], p["cpu_share"])
@@ -599,7 +607,10 @@ def markdown(r: dict[str, Any]) -> str:
         "workers' own histograms (bucket counts summed over the processors, then "
         "interpolated), `applied_at` → dispatch from the distribution's (coarser buckets). "
         "CPU is a share of one core over the step and its drain (per batch: the "
-        "processors' CPU together, and the distribution's, over the batches taken); "
+        "processors' CPU together, and the distribution's, over the batches taken), for "
+        "the services and then for the rest of what the step runs: the stack (Kafka, "
+        "MariaDB, Redis; the shared local one, so other users count too) and this "
+        "benchmark's own WebSocket client and load generator; "
         "\"cores busy\" compares the "
         "whole machine (`/proc/stat`) with "
         "this benchmark's processes plus Kafka, MariaDB and Redis: the difference is other "
@@ -611,6 +622,7 @@ def markdown(r: dict[str, Any]) -> str:
                        "of which applied_at → distribution dispatch",
                        "ledger caught up s after the load", "sender slip p99 / max ms",
                        f"CPU {cpu_names}",
+                       f"CPU {rest_names}",
                        "cores busy: machine / this benchmark")),
         "",
         f"Ledger {r['ledger']}; client {r['ws']}. Load average "
