@@ -2,8 +2,9 @@
 
 Each benchmark runs as its own subprocess (its own process group, killed whole if it
 overruns its time limit), in sequence: ``bench_ingestion``, ``bench_processors``,
-``bench_distribution``, ``bench_access`` (one key's flood beside another key),
-``bench_e2e``, ``bench_pricing`` (in-process, no stack). Each
+``bench_idle`` (the whole platform with nothing to do), ``bench_distribution``,
+``bench_access`` (one key's flood beside another key), ``bench_e2e``, ``bench_history``,
+``bench_pricing`` (in-process, no stack). Each
 writes ``.data/bench/<name>.{json,md}``; this collects them into ``.data/bench/report.md``
 and ``.data/bench/report.json``: when and on what the run was made (cores, memory, load
 average before and after, git commit, the command), a summary table where every figure
@@ -50,6 +51,8 @@ BENCHES = (
     Bench("processors", "tests.bench.bench_processors", (),
           ("--messages", "40000", "--events", "200", "--seconds", "5",
            "--small-messages", "5000"), 900),
+    # Every service make up runs beside the generator, ready, with nothing posted.
+    Bench("idle", "tests.bench.bench_idle", (), ("--seconds", "5", "--settle", "2"), 300),
     Bench("distribution", "tests.bench.bench_distribution", (),
           ("--subscribers", "200", "--rates", "50", "--seconds", "3", "--events", "200"), 600),
     # One consumer key floods REST and storms the WebSocket while another key's latency is
@@ -182,6 +185,13 @@ def summary_rows(runs: dict[str, dict[str, Any]]) -> list[tuple[str, ...]]:
         if lat is not None:
             rows.append(("processors", f"Kafka append → commit p99 at {lat['achieved_rate']:,} msg/s",
                          f"{lat['p99_ms']} ms", "< 50 ms", _met(lat["p99_ms"] < 50)))
+    r = runs.get("idle", {}).get("results")
+    if r:
+        shares, met = r["cpu_percent_of_core"], r["met"]
+        worst = max(met, key=lambda name: shares[name])
+        rows.append(("idle platform", f"every service idle, CPU over {r['settings']['seconds']:g} s "
+                     f"(all together; the highest)", f"{r['services_percent']}% of a core; "
+                     f"{worst} {shares[worst]}%", "< 0.5% each", _met(r["goal_met"])))
     for name in ("e2e", "e2e-football"):
         r = runs.get(name, {}).get("results")
         if not r:

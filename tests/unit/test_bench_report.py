@@ -147,3 +147,23 @@ def test_the_e2e_step_waits_for_the_clients_last_deltas_and_gives_up_when_none_c
     held, waited = asyncio.run(_wait_on([3], expected=10, quiet_s=0.6))
     assert held == 3
     assert 0.6 <= waited < 5
+
+
+def test_the_idle_platform_row_names_the_service_that_idles_worst_and_each_is_judged() -> None:
+    from tests.bench.bench_idle import markdown, percents, verdicts
+
+    before = {"processor-football": 1.0, "pricing": 2.0, "kafka": 10.0}
+    after = {"processor-football": 1.06, "pricing": 2.9, "kafka": 10.5}
+    shares = percents(before, after, 20.0)
+    assert shares == {"processor-football": 0.3, "pricing": 4.5, "kafka": 2.5}
+    met = verdicts(shares)
+    assert met == {"processor-football": True, "pricing": False}  # the stack is not judged
+    results = {"settings": {"seconds": 20.0, "settle": 5.0}, "cpu_percent_of_core": shares,
+               "services_percent": 4.8, "machine_percent": 9.1, "met": met,
+               "goal_met": all(met.values())}
+    (row,) = summary_rows({"idle": {"results": results}})
+    assert row[2] == "4.8% of a core; pricing 4.5%"
+    assert row[-1] == "**not met**"
+    section = markdown(results)
+    assert "| pricing | 4.5% | < 0.5% | **not met** |" in section
+    assert "| kafka | 2.5% | (shared stack) | - |" in section
