@@ -386,17 +386,8 @@ async def wait_ledger(mysql: MySQLSettings, rows: int, within: float) -> float:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     """The whole measurement; returns the figures."""
-    load_local_env()
-    stack = local_endpoints()
     tag = f"e2e{uuid.uuid4().hex[:8]}"
-    scope = Scope(
-        kafka=KafkaSettings(bootstrap=stack.kafka_bootstrap, topic_prefix=f"bench{tag}.sportsfeed",
-                            partitions=args.partitions),
-        mysql=MySQLSettings(host=stack.mysql_host, port=stack.mysql_port, user=stack.mysql_user,
-                            password=SecretStr(stack.mysql_password),
-                            database=f"sportsfeed_bench_{tag}"),
-        redis=RedisSettings(url=stack.redis_url, key_prefix=f"bench{tag}"),
-    )
+    scope = bench_scope(tag, args.partitions)
     await scope.create()
     workdir = bench_dir() / "e2e"
     platform = Platform(scope, workdir)
@@ -440,10 +431,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         expected = fixtures
         services = {"ingestion": ingestion.pid, **workers, "distribution": distribution.pid}
         # Everything this benchmark runs, to tell its CPU from the rest of the machine's.
-        ours = [*services.values(), *descendants(ingestion.pid), receiver.pid, os.getpid(),
-                *stack_pids().values()]
         # The rest of the cores a step uses: the stack and this benchmark's own clients.
         rest = {**stack_pids(), "ws-receiver": receiver.pid, "load-generator": os.getpid()}
+        ours = [*services.values(), *descendants(ingestion.pid), *rest.values()]
         for n, rate in enumerate(rates):
             before = await metrics_texts(processors)
             dispatch_before = await metrics_text(distribution.port)
@@ -534,6 +524,21 @@ def figures(load: dict[str, Any], received: dict[str, Any]) -> dict[str, Any]:
         "to_client_p50_ms": round(_pct(to_client, 0.50) * 1000, 1),
         "to_client_p99_ms": round(_pct(to_client, 0.99) * 1000, 1),
     }
+
+
+def bench_scope(tag: str, partitions: int = 6) -> Scope:
+    """Fresh names on the local stack for one benchmark run (topics, database, Redis
+    prefix, all marked ``bench<tag>``); :func:`cleanup` drops them."""
+    load_local_env()
+    stack = local_endpoints()
+    return Scope(
+        kafka=KafkaSettings(bootstrap=stack.kafka_bootstrap, topic_prefix=f"bench{tag}.sportsfeed",
+                            partitions=partitions),
+        mysql=MySQLSettings(host=stack.mysql_host, port=stack.mysql_port, user=stack.mysql_user,
+                            password=SecretStr(stack.mysql_password),
+                            database=f"sportsfeed_bench_{tag}"),
+        redis=RedisSettings(url=stack.redis_url, key_prefix=f"bench{tag}"),
+    )
 
 
 async def cleanup(scope: Scope) -> None:

@@ -20,15 +20,11 @@ import time
 import uuid
 from typing import Any
 
-from pydantic import SecretStr
-
 from shared.enums import Sport
-from shared.settings import KafkaSettings, MySQLSettings, RedisSettings
-from tests.bench.bench_e2e import cleanup
+from tests.bench.bench_e2e import bench_scope, cleanup
 from tests.bench.bench_memory import machine_busy_seconds, stack_pids, tree_cpu_seconds
 from tests.bench.report import bench_dir, table, write_report
-from tests.support.platform import Platform, Scope
-from tests.support.stack import load_local_env, local_endpoints
+from tests.support.platform import Platform
 
 GOALS = {"idle_cpu_percent": 0.5}
 STACK = ("kafka", "mariadb", "redis")
@@ -47,16 +43,7 @@ def verdicts(shares: dict[str, float]) -> dict[str, bool]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     """Start the platform, wait until it is ready and settled, measure it idle."""
-    load_local_env()
-    stack = local_endpoints()
-    tag = f"idle{uuid.uuid4().hex[:8]}"
-    scope = Scope(
-        kafka=KafkaSettings(bootstrap=stack.kafka_bootstrap, topic_prefix=f"bench{tag}.sportsfeed"),
-        mysql=MySQLSettings(host=stack.mysql_host, port=stack.mysql_port, user=stack.mysql_user,
-                            password=SecretStr(stack.mysql_password),
-                            database=f"sportsfeed_bench_{tag}"),
-        redis=RedisSettings(url=stack.redis_url, key_prefix=f"bench{tag}"),
-    )
+    scope = bench_scope(f"idle{uuid.uuid4().hex[:8]}")
     await scope.create()
     platform = Platform(scope, bench_dir() / "idle")
     try:
