@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
+
+import orjson
+import pytest
+from pydantic import ValidationError
 
 from services.distribution.ws.client import LIVE, PENDING, SLOW_CLOSE_CODE, UNKNOWN, ClientSession
 from services.distribution.ws.hub import Hub
 from services.distribution.ws.ring import DeltaOut, DeltaRing
 from services.distribution.ws.subscriptions import Subscription, Subscriptions, View, normalise_markets
-from shared.enums import Sport
+from shared.enums import EventStatus, Sport
+from shared.live import AppliedSettlement, RefusedMarket
+from shared.markets import OutcomeSettlement
 from tests.support.distribution_fakes import (
     Clock,
     FakeSink,
@@ -280,3 +287,35 @@ async def test_an_evicted_event_leaves_its_clients_on_plain_versions() -> None:
     assert client.versions["a"] == 2
     hub.dispatch([delta("a", 3)])
     assert [m["version"] for m in sink.messages("delta") if m["event_id"] == "a"] == [2, 3]
+
+
+def test_a_delta_read_from_kafka_gives_the_frames_the_model_would() -> None:
+    """The record path keeps the processor's JSON (only its head decoded): its frames, for
+    every market and filtered, and its JSON form are what the decoded model gives."""
+    settled = delta(
+        "ev", 7, ONE_X_TWO, TOTALS, status=EventStatus.LIVE,
+        settlements=(AppliedSettlement(
+            market_key="1x2", certainty="confirmed", change="corrected",
+            outcomes=(OutcomeSettlement(outcome_id="home", result="won",
+                                        void_factor=Decimal("0.5")),)),),
+        rolled_back=("totals|total=3.5",),
+        refused=(RefusedMarket(market_key="btts", reason="unknown market for football"),),
+    )
+    raw = settled.model_dump_json(exclude_none=True).encode()
+    read, model = DeltaOut.from_record(raw), DeltaOut(settled)
+    assert (read.event_id, read.sport, read.version) == ("ev", Sport.FOOTBALL, 7)
+    assert read.applied_at == settled.applied_at.timestamp()
+    for shape in (None, frozenset({"1x2"}), frozenset({"totals"}), frozenset({"btts"})):
+        assert read.frame(shape) == model.frame(shape), shape
+    assert read.data == model.data
+    assert read.delta == settled  # decoded when a conflation needs it
+
+
+def test_a_record_is_refused_when_its_head_is_not_a_deltas() -> None:
+    good = delta("ev", 1).model_dump(mode="json", exclude_none=True)
+    for bad in ({**good, "version": 0}, {**good, "event_id": "has space"},
+                {k: v for k, v in good.items() if k != "applied_at"}):
+        with pytest.raises(ValidationError):
+            DeltaOut.from_record(orjson.dumps(bad))
+    with pytest.raises(ValidationError, match="Invalid JSON"):
+        DeltaOut.from_record(b"{not json")

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import pytest
 from aiokafka.errors import KafkaConnectionError
 from aiokafka.structs import TopicPartition
@@ -127,7 +128,14 @@ async def test_records_handed_to_the_hub_catch_the_partition_up(
     consumer.batches = [KafkaConnectionError(), KafkaConnectionError(),
                         {UPDATES: [Record(UPDATES.topic, 10, raw[0]), Record(UPDATES.topic, 11, raw[1])]}]
     dispatched = asyncio.Event()
-    fanout._hub.listeners.append(lambda d: dispatched.set() if d.version == 2 else None)
+    seen: list[str] = []
+
+    def on_delta(event_id: str) -> None:
+        seen.append(event_id)
+        if len(seen) == 2:
+            dispatched.set()
+
+    fanout._hub.listeners.append(on_delta)
     task = asyncio.create_task(fanout._run(consumer))
     try:
         await asyncio.wait_for(dispatched.wait(), 5)
@@ -138,3 +146,29 @@ async def test_records_handed_to_the_hub_catch_the_partition_up(
     lag = {(x.topic, x.partition): x.records for x in await fanout.lag()}
     assert lag == {(UPDATES.topic, 0): 0, (MODEL.topic, 3): 0}
     assert fanout._hub.stats.updates == 2
+
+
+async def test_a_record_without_a_deltas_head_is_skipped_and_counted_and_the_rest_go_on() -> None:
+    consumer = FakeConsumer({UPDATES: 15, MODEL: 10})
+    fanout = fanout_on(consumer)
+    good = [delta("ev", v).model_dump_json(exclude_none=True).encode() for v in (1, 2)]
+    no_version = delta("ev", 1).model_dump(mode="json", exclude_none=True)
+    del no_version["version"]
+    bad_sport = delta("ev", 1).model_dump(mode="json", exclude_none=True) | {"sport": "chess"}
+    values = [good[0], b"not json", orjson.dumps(no_version), orjson.dumps(bad_sport), good[1]]
+    consumer.batches = [{UPDATES: [Record(UPDATES.topic, 10 + n, v) for n, v in enumerate(values)]}]
+    seen: list[str] = []
+    fanout._hub.listeners.append(seen.append)
+    task = asyncio.create_task(fanout._run(consumer))
+    try:
+        for _ in range(500):
+            if seen:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert fanout.invalid == 3
+    assert fanout._hub.stats.updates == 2
+    assert seen == ["ev", "ev"]
+    assert fanout._next[UPDATES] == 15  # the skipped records are behind it, not lost in it

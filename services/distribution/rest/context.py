@@ -15,7 +15,6 @@ from services.distribution.settings import DistributionSettings
 from services.distribution.snapshots import SnapshotSource
 from services.distribution.ws.fanout import Fanout
 from shared.cache import LiveCache
-from shared.live import EventDelta
 from shared.storage.pool import Pool
 
 if TYPE_CHECKING:
@@ -54,9 +53,9 @@ class DetailCache:
             self.entries.clear()  # crude but bounded: the cache refills in one TTL
         self.entries[event_id] = (time.monotonic() + self.ttl_s, body, sport)
 
-    def on_delta(self, delta: EventDelta) -> None:
+    def on_delta(self, event_id: str) -> None:
         """Hub listener: the event changed."""
-        self.entries.pop(delta.event_id, None)
+        self.entries.pop(event_id, None)
 
 
 @dataclass

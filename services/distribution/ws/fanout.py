@@ -2,7 +2,9 @@
 
 Deltas (``<prefix>.<sport>.updates``) and the pricing service's model prices
 (``<prefix>.<sport>.model``, ``shared.fair.ModelPrices``) come through the same
-consumer; each record goes to the hub by its topic.
+consumer; each record goes to the hub by its topic. A delta is checked for what the hub
+routes on and kept as the JSON the processor wrote (``DeltaOut.from_record``); a record
+without a delta's head is skipped and counted (``invalid``).
 
 Every instance is its own consumer group (a unique id per process) starting at the
 latest offset: each instance sees every update from the moment it is up, so several
@@ -30,10 +32,10 @@ from pydantic import ValidationError
 
 from services.distribution.settings import DistributionSettings
 from services.distribution.ws.hub import Hub
+from services.distribution.ws.ring import DeltaOut
 from shared.enums import Sport
 from shared.fair import ModelPrices
 from shared.lag import BehindSince, end_offsets
-from shared.live import EventDelta
 from shared.retry import RetryCallState, call_retrying
 from shared.topics import Topics
 
@@ -106,8 +108,7 @@ class Fanout:
             for tp, fetched in batches.items():
                 if fetched:
                     self._next[tp] = fetched[-1].offset + 1
-            deltas: list[EventDelta] = []
-            raws: list[bytes] = []
+            deltas: list[DeltaOut] = []
             models: list[tuple[str, Sport, dict[str, Any]]] = []
             for records in batches.values():
                 for record in records:
@@ -117,15 +118,14 @@ class Fanout:
                             models.append((prices.event_id, prices.sport,
                                            prices.model_dump(mode="json")))
                             continue
-                        deltas.append(EventDelta.model_validate_json(record.value))
-                        raws.append(record.value)
+                        deltas.append(DeltaOut.from_record(record.value))
                     except (ValidationError, ValueError, TypeError) as exc:
                         self.invalid += 1
                         log.warning("skipping an undecodable record at %s:%d: %s",
                                     record.topic, record.offset, str(exc)[:200])
             try:
                 if deltas:
-                    self._hub.dispatch(deltas, raws)
+                    self._hub.dispatch_out(deltas)
                 if models:
                     self._hub.dispatch_models(models)
             except Exception:  # a bug must cost one batch, not the whole fan-out

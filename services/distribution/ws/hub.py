@@ -60,7 +60,8 @@ class Hub(ModelFrames):
         self._dirty: set[ClientSession] = set()
         self._flush_handle: asyncio.TimerHandle | None = None
         self._last_flush = float("-inf")  # loop time of the last flush
-        self.listeners: list[Callable[[EventDelta], None]] = []
+        # Called with the event id of every delta dispatched (not an old one).
+        self.listeners: list[Callable[[str], None]] = []
         self.stats = HubStats()
 
     # -- clients ------------------------------------------------------------------------
@@ -149,25 +150,29 @@ class Hub(ModelFrames):
 
     # -- the hot path ---------------------------------------------------------------------
 
-    def dispatch(self, deltas: Sequence[EventDelta], raws: Sequence[bytes] | None = None) -> None:
+    def dispatch(self, deltas: Sequence[EventDelta]) -> None:
+        """Fan a batch of deltas (models) out: :meth:`dispatch_out` of each."""
+        self.dispatch_out([DeltaOut(delta) for delta in deltas])
+
+    def dispatch_out(self, outs: Sequence[DeltaOut]) -> None:
         """Fan a batch of deltas out; never awaits, never blocks on a client.
 
-        ``raws`` are the deltas' JSON as read from Kafka, kept instead of the models.
+        The fan-out reads from a delta only what it routes on (event, sport, version,
+        ``applied_at``): the Kafka path hands over deltas as read (``DeltaOut.from_record``).
         """
         dirty = self._dirty
         now = time.time()
-        for n, delta in enumerate(deltas):
+        for out in outs:
             self.stats.updates += 1
-            self.stats.observe_lag(now - delta.applied_at.timestamp())
-            out = DeltaOut(delta, raws[n] if raws is not None else None)
-            self._fan_out(out, delta, dirty).ring.settle()
+            self.stats.observe_lag(now - out.applied_at)
+            self._fan_out(out, dirty).ring.settle()
         self._schedule_flush()
         self._fetch_requested()
 
-    def _fan_out(self, out: DeltaOut, delta: EventDelta, dirty: set[ClientSession]) -> EventFeed:
+    def _fan_out(self, out: DeltaOut, dirty: set[ClientSession]) -> EventFeed:
         """One delta: into its ring, to its groups, then to the followers outside them;
         returns the event's feed."""
-        event_id = delta.event_id
+        event_id, version = out.event_id, out.version
         feed = self._feed(event_id)
         expected = feed.last_version
         verdict = feed.ring.push(out)
@@ -175,12 +180,12 @@ class Hub(ModelFrames):
             self.stats.old_updates += 1
             return feed
         for listener in self.listeners:
-            listener(delta)
-        if expected is not None and delta.version <= expected:
+            listener(event_id)
+        if expected is not None and version <= expected:
             pass  # the group's base snapshot already has it (Redis ahead of the topic)
-        elif verdict == "gap" or (expected is not None and delta.version > expected + 1):
+        elif verdict == "gap" or (expected is not None and version > expected + 1):
             self.stats.gaps += verdict == "gap"
-            log.info("gap in %s before v%d: clients get a fresh snapshot", event_id, delta.version)
+            log.info("gap in %s before v%d: clients get a fresh snapshot", event_id, version)
             for client in feed.clear():
                 self._request(event_id, client, sport_wide=False)
         else:
@@ -192,7 +197,7 @@ class Hub(ModelFrames):
                 for client in group:
                     client.outbox.items.append(item)
                 dirty.update(group)
-        explicit, sport_wide = self._by_event.get(event_id), self._by_sport[delta.sport]
+        explicit, sport_wide = self._by_event.get(event_id), self._by_sport[out.sport]
         # Group members follow the event, so when they are as many as the followers
         # could be, nobody is left for the slow path: skip the per-client loop.
         if len(feed.members) >= (len(explicit) if explicit else 0) + len(sport_wide):
@@ -201,13 +206,13 @@ class Hub(ModelFrames):
             if not members:
                 continue
             for client in members:
-                version = client.versions.get(event_id)
-                if version in (LIVE, PENDING):
+                seen = client.versions.get(event_id)
+                if seen in (LIVE, PENDING):
                     continue
                 if client.offer(out, feed.ring):
                     self._request(event_id, client, sport_wide=False)
                 else:
-                    self._join(client, event_id, delta.sport, feed)
+                    self._join(client, event_id, out.sport, feed)
                 dirty.add(client)
         return feed
 
