@@ -309,8 +309,9 @@ def markdown(info: dict[str, Any], runs: dict[str, dict[str, Any]]) -> str:
               ("benchmark", "command", "exit", "seconds", "load avg (1 min)",
                "CPU probe ms before → after")), "",
         "CPU probe: a fixed pure-Python loop (`tests/bench/report.py: cpu_probe_ms`, best of 5), "
-        "timed before and after each benchmark. This VM's speed drifts by up to half with no "
-        "steal time reported; compare two reports only where their probes agree.",
+        "timed before and after each benchmark. This VM's speed drifts by up to half with "
+        "little or no steal time (the end-to-end and idle sections report it); compare two "
+        "reports only where their probes agree.",
     ]
     for name, run in runs.items():
         lines += ["", run.get("markdown") or f"## {name}\n\nNo results: see {run['log']}."]

@@ -54,7 +54,7 @@ from tests.bench.bench_memory import (
     ProcessSampler,
     cpu_seconds,
     descendants,
-    machine_busy_seconds,
+    machine_cpu_seconds,
     stack_pids,
     tree_cpu_seconds,
 )
@@ -440,7 +440,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             # A service's process tree: ingestion is a supervisor with its workers under it.
             cpu = {name: tree_cpu_seconds(pid) for name, pid in services.items()}
             rest_cpu = {name: cpu_seconds(pid) for name, pid in rest.items()}
-            ours_before, busy_before = sum(map(cpu_seconds, ours)), machine_busy_seconds()
+            ours_before, (busy_before, stolen_before) = (sum(map(cpu_seconds, ours)),
+                                                         machine_cpu_seconds())
             began = time.monotonic()
             prefix = f"{tag}-s{n}"
             load = await paced_load(url, platform.key, rate, args, prefix)
@@ -452,8 +453,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             shares = {name: round(seconds / wall, 2) for name, seconds in used.items()}
             rest_shares = {name: round((cpu_seconds(pid) - rest_cpu[name]) / wall, 2)
                            for name, pid in rest.items()}
-            machine = {"busy_cores": round((machine_busy_seconds() - busy_before) / wall, 2),
-                       "ours_cores": round((sum(map(cpu_seconds, ours)) - ours_before) / wall, 2)}
+            busy_after, stolen_after = machine_cpu_seconds()
+            machine = {"busy_cores": round((busy_after - busy_before) / wall, 2),
+                       "ours_cores": round((sum(map(cpu_seconds, ours)) - ours_before) / wall, 2),
+                       "stolen_cores": round((stolen_after - stolen_before) / wall, 2)}
             expected_deltas = await applied_of(scope.mysql, prefix)
             _held, delivered_s = await wait_delivered(receiver, prefix, expected_deltas,
                                                      args.drain)
@@ -584,7 +587,8 @@ def markdown(r: dict[str, Any]) -> str:
                f"{x['slip_p99_ms']} / {x['slip_max_ms']}",
                " / ".join(str(v) for v in x["cpu_share"].values()),
                " / ".join(str(v) for v in x["cpu_share_rest"].values()),
-               f"{x['machine']['busy_cores']} / {x['machine']['ours_cores']}")
+               f"{x['machine']['busy_cores']} / {x['machine']['ours_cores']}",
+               x["machine"].get("stolen_cores", "-"))
               for x in r["steps"]]
     procs = [(name, p["pid"], p["rss_start_mib"], p["rss_peak_mib"], p["hwm_mib"], p["cpu_share"])
              for name, p in r["processes"].items()]
@@ -619,7 +623,9 @@ def markdown(r: dict[str, Any]) -> str:
         "\"cores busy\" compares the "
         "whole machine (`/proc/stat`) with "
         "this benchmark's processes plus Kafka, MariaDB and Redis: the difference is other "
-        "work competing for the cores.", "",
+        "work competing for the cores. \"Cores stolen\" is the time the host gave this "
+        "virtual machine's cores to something else while they had work (steal in "
+        "`/proc/stat`): a machine slower than its two cores, not counted as busy.", "",
         table(stages, ("msg/s", "POST → applied_at", "Kafka append → batch taken",
                        "Kafka append → MySQL commit", "batches (mean records)",
                        "CPU ms per batch: processors / distribution",
@@ -628,7 +634,7 @@ def markdown(r: dict[str, Any]) -> str:
                        "ledger caught up s after the load", "sender slip p99 / max ms",
                        f"CPU {cpu_names}",
                        f"CPU {rest_names}",
-                       "cores busy: machine / this benchmark")),
+                       "cores busy: machine / this benchmark", "cores stolen")),
         "",
         f"Ledger {r['ledger']}; client {r['ws']}. Load average "
         f"{', '.join(f'{x:.1f}' for x in r['loadavg_before'])} before, "

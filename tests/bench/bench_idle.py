@@ -22,7 +22,7 @@ from typing import Any
 
 from shared.enums import Sport
 from tests.bench.bench_e2e import bench_scope, cleanup
-from tests.bench.bench_memory import machine_busy_seconds, stack_pids, tree_cpu_seconds
+from tests.bench.bench_memory import machine_cpu_seconds, stack_pids, tree_cpu_seconds
 from tests.bench.report import bench_dir, table, write_report
 from tests.support.platform import Platform
 
@@ -60,11 +60,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         pids = {p.name: p.pid for p in platform.procs}
         pids.update(stack_pids())
         before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
-        busy, began = machine_busy_seconds(), time.monotonic()
+        (busy, stolen), began = machine_cpu_seconds(), time.monotonic()
         await asyncio.sleep(args.seconds)
         wall = time.monotonic() - began
         shares = percents(before, {n: tree_cpu_seconds(p) for n, p in pids.items()}, wall)
-        machine = round((machine_busy_seconds() - busy) / wall * 100, 1)
+        busy_after, stolen_after = machine_cpu_seconds()
+        machine = round((busy_after - busy) / wall * 100, 1)
+        stolen = round((stolen_after - stolen) / wall * 100, 1)
         if not all(p.running() for p in platform.procs):
             raise RuntimeError("a service exited while idle: " + ", ".join(
                 p.name for p in platform.procs if not p.running()))
@@ -75,7 +77,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     services = sum(v for k, v in shares.items() if k not in STACK)
     return {"settings": {"seconds": args.seconds, "settle": args.settle},
             "cpu_percent_of_core": shares, "services_percent": round(services, 2),
-            "machine_percent": machine, "goals": GOALS, "met": met,
+            "machine_percent": machine, "stolen_percent": stolen, "goals": GOALS, "met": met,
             "goal_met": all(met.values())}
 
 
@@ -92,7 +94,8 @@ def markdown(r: dict[str, Any]) -> str:
         f"then nothing posted for {r['settings']['seconds']:g} s: each one's CPU from "
         f"`/proc`, as a share of one core. The services together: "
         f"{r['services_percent']}%; the whole machine: {r['machine_percent']}% (other users "
-        "of the shared cores count there).", "",
+        "of the shared cores count there); taken by the host (steal): "
+        f"{r.get('stolen_percent', '-')}%.", "",
         table(rows, ("process", "CPU", "goal", "")),
     ]) + "\n"
 

@@ -67,16 +67,27 @@ def tree_cpu_seconds(pid: int) -> float:
     return cpu_seconds(pid) + sum(cpu_seconds(child) for child in descendants(pid))
 
 
-def machine_busy_seconds() -> float:
-    """CPU seconds all cores together spent busy since boot (``/proc/stat``, not idle/iowait).
+def cpu_line_seconds(line: str, ticks_per_s: float) -> tuple[float, float]:
+    """Busy and stolen CPU seconds of ``/proc/stat``'s ``cpu`` line (all cores together).
+
+    Busy is user, nice, system, irq and softirq: work done on this machine. Stolen is the
+    time its virtual CPUs were ready to run while the host ran something else; it is not
+    busy (no process here used it), it is a machine slower than its cores say.
+    """
+    fields = [int(x) for x in line.split()[1:]] + [0] * 8
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq) / ticks_per_s, steal / ticks_per_s
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """Busy and stolen CPU seconds since boot (:func:`cpu_line_seconds` of ``/proc/stat``).
 
     The change over a step, divided by its wall time, is how many cores the whole
     machine kept busy: compared with what the benchmark's own processes used, it says
-    how much other work competed for the cores.
+    how much other work competed for the cores. Stolen cores say how much the host took.
     """
-    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    line = Path("/proc/stat").read_text().splitlines()[0]
+    return cpu_line_seconds(line, os.sysconf("SC_CLK_TCK"))
 
 
 def stack_pids() -> dict[str, int]:

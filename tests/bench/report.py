@@ -42,7 +42,7 @@ def cpu_probe_ms(rounds: int = 5) -> float:
     """Milliseconds a fixed pure-Python loop takes here (best of ``rounds``).
 
     This machine is a VM whose speed drifts (the same CPU-bound code measured 32 and
-    60 us per message within minutes, with no steal time reported): the probe, taken
+    60 us per message within minutes, with little or no steal time): the probe, taken
     before and after each benchmark, says how fast the cores were while it ran, so two
     reports can be compared. Lower is faster.
     """

@@ -159,11 +159,26 @@ def test_the_idle_platform_row_names_the_service_that_idles_worst_and_each_is_ju
     met = verdicts(shares)
     assert met == {"processor-football": True, "pricing": False}  # the stack is not judged
     results = {"settings": {"seconds": 20.0, "settle": 5.0}, "cpu_percent_of_core": shares,
-               "services_percent": 4.8, "machine_percent": 9.1, "met": met,
-               "goal_met": all(met.values())}
+               "services_percent": 4.8, "machine_percent": 9.1, "stolen_percent": 2.2,
+               "met": met, "goal_met": all(met.values())}
     (row,) = summary_rows({"idle": {"results": results}})
     assert row[2] == "4.8% of a core; pricing 4.5%"
     assert row[-1] == "**not met**"
     section = markdown(results)
     assert "| pricing | 4.5% | < 0.5% | **not met** |" in section
     assert "| kafka | 2.5% | (shared stack) | - |" in section
+    assert "the whole machine: 9.1%" in section
+    assert "taken by the host (steal): 2.2%" in section
+
+
+def test_stolen_time_is_reported_apart_from_the_machines_busy_time() -> None:
+    """``/proc/stat``'s cpu line: user nice system idle iowait irq softirq steal guest
+    guest_nice. Steal is time the host ran something else: neither busy nor idle here."""
+    from tests.bench.bench_memory import cpu_line_seconds, machine_cpu_seconds
+
+    line = "cpu  1000 20 300 90000 50 7 13 460 0 0"
+    assert cpu_line_seconds(line, 100) == (13.4, 4.6)
+    assert cpu_line_seconds("cpu  1000 20 300 90000", 100) == (13.2, 0.0)  # an old kernel
+    busy, stolen = machine_cpu_seconds()
+    assert busy > 0
+    assert stolen >= 0
