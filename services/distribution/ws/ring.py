@@ -80,9 +80,9 @@ class DeltaOut:
     __slots__ = ("_data", "_delta", "_frames", "_raw", "applied_at", "event_id", "sport",
                  "version")
 
-    def __init__(self, delta: EventDelta, raw: bytes | None = None) -> None:
+    def __init__(self, delta: EventDelta) -> None:
         self._delta: EventDelta | None = delta
-        self._raw = raw
+        self._raw: bytes | None = None  # its JSON once released (the model is let go)
         self.event_id = delta.event_id
         self.sport = delta.sport
         self.version = delta.version
