@@ -88,6 +88,9 @@ class DirectSend:
         # The accumulator's synchronous parts that now() uses (aiokafka's, not a fake's).
         self._sync = all(hasattr(self._accumulator, name) for name in (
             "_batches", "_append_batch", "create_builder", "_closed", "_exception"))
+        # ... and what send_now() uses.
+        self._can_nudge = all(hasattr(self._accumulator, name) for name in (
+            "_batches", "_waiter_future"))
 
     @staticmethod
     def supports(producer: Any) -> bool:
@@ -114,6 +117,27 @@ class DirectSend:
         batch = pending[-1] if pending else acc._append_batch(acc.create_builder(), tp)
         future: asyncio.Future[Any] | None = batch.append(key, value, None, headers=[])
         return future
+
+    def send_now(self) -> bool:
+        """Let every batch that waits out its linger go at the sender's next turn.
+
+        A batch is sent once its builder is closed or its ``linger_ms`` has passed, and
+        aiokafka keeps one produce request per broker in flight: batches made ready while
+        one is in flight go together when it returns. Closing the builders (what
+        aiokafka's ``flush_for_commit`` does, without waiting) and waking the sender
+        skips only the linger; records handed over afterwards start new batches.
+        Returns False (nothing done) when the accumulator is not aiokafka's.
+        """
+        acc = self._accumulator
+        if not self._can_nudge:
+            return False
+        for batches in acc._batches.values():
+            for batch in batches:
+                batch._builder.close()
+        waiter = acc._waiter_future
+        if not waiter.done():
+            waiter.set_result(None)
+        return True
 
     def forget(self) -> None:
         """Metadata was refreshed: look the partitions up again."""
@@ -212,6 +236,9 @@ class KafkaPublisher:
         self._pending_rejections = 0
         self._stopping = False
         self._reset = asyncio.Event()
+        # publish() calls in progress: a request alone does not wait out the linger.
+        self._publishing = 0
+        self.sent_at_once = 0  # requests whose records went without the linger
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -347,18 +374,29 @@ class KafkaPublisher:
         send = direct or producer.send
         futures: list[asyncio.Future[Any]] = []
         error: str | None = None
+        self._publishing += 1
         try:
-            for topic, key, value in records:
-                fut = direct.now(topic, value, key) if direct is not None else None
-                futures.append(fut if fut is not None else await send(topic, value, key))
-        except Exception as exc:  # the rest are reported unacknowledged
-            error = f"send failed: {exc!r}"
-            if needs_new_producer(exc):
-                self._replace_producer(producer, exc)
-        if futures:
-            await _acknowledged(
-                futures, self._settings.publish_timeout_s if deadline_s is None else deadline_s
-            )
+            try:
+                for topic, key, value in records:
+                    fut = direct.now(topic, value, key) if direct is not None else None
+                    futures.append(fut if fut is not None else await send(topic, value, key))
+            except Exception as exc:  # the rest are reported unacknowledged
+                error = f"send failed: {exc!r}"
+                if needs_new_producer(exc):
+                    self._replace_producer(producer, exc)
+            # The linger lets concurrent requests share a batch. A request that no other
+            # is publishing beside has no one to share with now, and one that comes while
+            # its records are on the way queues behind their produce request anyway
+            # (one in flight per broker): it does not wait out the linger.
+            if futures and self._publishing == 1 and direct is not None and direct.send_now():
+                self.sent_at_once += 1
+            if futures:
+                await _acknowledged(
+                    futures,
+                    self._settings.publish_timeout_s if deadline_s is None else deadline_s,
+                )
+        finally:
+            self._publishing -= 1
         if error is None and len(futures) == len(records):
             try:  # the usual case: every record acknowledged
                 metas = [fut.result() for fut in futures]

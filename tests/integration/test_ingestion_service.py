@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -79,6 +80,24 @@ async def test_posted_json_lands_on_each_sports_feed_topic_as_the_adapter_made_i
         assert record.key == expected.event_id.encode()
         assert (record.topic, record.partition, record.offset) == (
             claim["topic"], claim["partition"], claim["offset"])
+
+
+async def test_a_request_no_other_is_publishing_beside_does_not_wait_out_the_linger(
+    kafka_settings: KafkaSettings,
+) -> None:
+    # The linger lets concurrent requests share a batch; a request alone has no one to
+    # share with. With a linger of 1 s, its acknowledgement must not take that second.
+    async with running(kafka_settings, kafka_linger_ms=1000) as svc:
+        took = []
+        for n in range(3):
+            payload = json.dumps({"messages": [odds_doc(f"l-{n}", f"ev-{n}")]}).encode()
+            started = time.monotonic()
+            status, _, body = await svc.post("json", payload, "application/json")
+            took.append(time.monotonic() - started)
+            assert status == 202, body
+        assert svc.ctx.publisher.sent_at_once == 3
+    assert max(took) < 0.9, took
+    assert len(await consume(kafka_settings, svc.topics.feed(Sport.FOOTBALL), 3)) == 3
 
 
 async def test_posted_xml_lands_on_the_feed_topic_as_the_adapter_made_it(

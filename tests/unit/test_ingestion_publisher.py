@@ -116,6 +116,30 @@ class _Producer:
 async def test_a_real_producer_has_what_direct_send_uses() -> None:
     producer = AIOKafkaProducer(bootstrap_servers="127.0.0.1:1")  # never started
     assert DirectSend.supports(producer)
+    send = DirectSend(producer, CachingPartitioner())
+    assert send._sync
+    assert send._can_nudge
+
+
+async def test_send_now_ends_the_linger_of_every_waiting_batch_and_wakes_the_sender() -> None:
+    producer = AIOKafkaProducer(bootstrap_servers="127.0.0.1:1", linger_ms=1000)
+    send = DirectSend(producer, CachingPartitioner())
+    send._partitions["t"] = (TopicPartition("t", 0), TopicPartition("t", 1))
+    for key in (b"ev-1", b"ev-2", b"ev-3", b"ev-4"):
+        assert send.now("t", b"v", key) is not None
+    acc = producer._message_accumulator
+    batches = [b for queue in acc._batches.values() for b in queue]
+    assert len(batches) == 2
+    assert all(b.remaining_linger() for b in batches)  # both would wait out the 1 s
+    acc._waiter_future = asyncio.get_running_loop().create_future()  # the sender asleep
+    assert send.send_now()
+    assert all(b.remaining_linger() is None for b in batches)  # ready at the next drain
+    assert acc._waiter_future.done()  # and the sender woken to drain them
+    # A closed batch takes no more records: the next one takes the awaited path, where
+    # aiokafka waits for the batch to be drained and starts the partition's next one.
+    assert send.now("t", b"v", b"ev-1") is None
+    assert sum(b.record_count for b in batches) == 4
+    assert not DirectSend(_Producer(), CachingPartitioner()).send_now()  # not aiokafka's
 
 
 async def test_direct_send_picks_kafkas_partition_and_falls_back_for_the_unusual() -> None:
