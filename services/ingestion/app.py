@@ -125,6 +125,8 @@ def create_app(
         metrics=metrics, publisher=publisher, adapters=adapters or Adapters.default(),
         topics=topics,
     )
+    # Requests in flight that have not handed their records over yet may share a batch.
+    publisher.requests_in_flight = lambda: ctx.in_flight
     # client_max_size bounds chunked bodies; Content-Length is checked before reading.
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[_observe])
     app[AppContext.KEY] = ctx

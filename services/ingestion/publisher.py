@@ -121,19 +121,21 @@ class DirectSend:
     def send_now(self) -> bool:
         """Let every batch that waits out its linger go at the sender's next turn.
 
-        A batch is sent once its builder is closed or its ``linger_ms`` has passed, and
-        aiokafka keeps one produce request per broker in flight: batches made ready while
-        one is in flight go together when it returns. Closing the builders (what
-        aiokafka's ``flush_for_commit`` does, without waiting) and waking the sender
-        skips only the linger; records handed over afterwards start new batches.
-        Returns False (nothing done) when the accumulator is not aiokafka's.
+        A batch is sent once its builder is closed or its linger has passed, and aiokafka
+        keeps one produce request per broker in flight: batches ready while one is in
+        flight go together when it returns. Ending each waiting batch's linger (its own
+        ``_linger_time``) and waking the sender skips only the wait: the batches stay
+        open, so records handed over before the sender takes them still join them.
+        (Closing them instead, as ``flush_for_commit`` does, makes every later record for
+        their partitions wait, one after another, until they are sent.) Returns False
+        (nothing done) when the accumulator is not aiokafka's.
         """
         acc = self._accumulator
         if not self._can_nudge:
             return False
         for batches in acc._batches.values():
             for batch in batches:
-                batch._builder.close()
+                batch._linger_time = 0.0
         waiter = acc._waiter_future
         if not waiter.done():
             waiter.set_result(None)
@@ -236,8 +238,10 @@ class KafkaPublisher:
         self._pending_rejections = 0
         self._stopping = False
         self._reset = asyncio.Event()
-        # publish() calls in progress: a request alone does not wait out the linger.
+        # publish() calls in progress, and (set by the app) how many requests are being
+        # handled: those between the two have yet to hand their records over.
         self._publishing = 0
+        self.requests_in_flight: Callable[[], int] | None = None
         self.sent_at_once = 0  # requests whose records went without the linger
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -384,11 +388,12 @@ class KafkaPublisher:
                 error = f"send failed: {exc!r}"
                 if needs_new_producer(exc):
                     self._replace_producer(producer, exc)
-            # The linger lets concurrent requests share a batch. A request that no other
-            # is publishing beside has no one to share with now, and one that comes while
-            # its records are on the way queues behind their produce request anyway
-            # (one in flight per broker): it does not wait out the linger.
-            if futures and self._publishing == 1 and direct is not None and direct.send_now():
+            # The linger lets concurrent requests share a batch. When no other request
+            # is on its way to handing records over, no one will share it soon: the
+            # batches go at once. A request that comes while they are on the way queues
+            # behind their produce request anyway (one in flight per broker).
+            if (futures and not self._others_arriving() and direct is not None
+                    and direct.send_now()):
                 self.sent_at_once += 1
             if futures:
                 await _acknowledged(
@@ -423,6 +428,13 @@ class KafkaPublisher:
                     error = "timed out waiting for Kafka's acknowledgement"
         self._metrics.observe_publish(time.perf_counter() - started)
         return acks, error
+
+    def _others_arriving(self) -> bool:
+        """Whether another request has yet to hand its records over (without the app's
+        count of requests in flight: whether another is publishing at all)."""
+        if self.requests_in_flight is None:
+            return self._publishing > 1
+        return self.requests_in_flight() > self._publishing
 
     async def publish_rejected(self, topic: str, key: bytes, value: bytes) -> None:
         """Best effort: hand a rejected record over without waiting; count failures."""

@@ -40,8 +40,8 @@ class IngestionSettings(BaseSettings):
     # Per-provider overrides: "provider:rate:burst,provider2:rate:burst".
     rate_limits: str = ""
 
-    # Producer tuning: a small linger lets concurrent requests share one batch (a request
-    # alone does not wait it out: services/ingestion/publisher.py, DirectSend.send_now).
+    # Producer tuning: a small linger lets concurrent requests share one batch (when no
+    # other request is on its way, it is not waited out: publisher.py, DirectSend.send_now).
     kafka_linger_ms: int = Field(default=5, ge=0, le=1000)
     kafka_max_batch_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * MIB)
     kafka_request_timeout_ms: int = Field(default=10_000, ge=100)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -98,6 +100,40 @@ async def test_a_request_no_other_is_publishing_beside_does_not_wait_out_the_lin
         assert svc.ctx.publisher.sent_at_once == 3
     assert max(took) < 0.9, took
     assert len(await consume(kafka_settings, svc.topics.feed(Sport.FOOTBALL), 3)) == 3
+
+
+async def test_a_request_lingers_while_another_has_yet_to_hand_its_records_over(
+    kafka_settings: KafkaSettings,
+) -> None:
+    # Another request is in flight, its body still coming: it may share the batch, so the
+    # first one's records wait out the linger (1 s); the second, once alone, does not.
+    release = asyncio.Event()
+
+    async def slow_body() -> AsyncIterator[bytes]:
+        yield b'{"messages": ['
+        await release.wait()
+        yield json.dumps(odds_doc("s-2", "ev-2")).encode() + b"]}"
+
+    async with running(kafka_settings, kafka_linger_ms=1000) as svc:
+        second = asyncio.create_task(svc.client.post(
+            "/v1/feed/json", data=slow_body(),
+            headers={**svc.auth, "Content-Type": "application/json"}))
+        async with asyncio.timeout(5):
+            while svc.ctx.in_flight < 1:  # noqa: ASYNC110 - the app counts, it has no event
+                await asyncio.sleep(0.01)
+        payload = json.dumps({"messages": [odds_doc("s-1", "ev-1")]}).encode()
+        started = time.monotonic()
+        status, _, body = await svc.post("json", payload, "application/json")
+        first_took = time.monotonic() - started
+        assert status == 202, body
+        release.set()
+        started = time.monotonic()
+        response = await second
+        second_took = time.monotonic() - started
+        assert response.status == 202, await response.text()
+        assert svc.ctx.publisher.sent_at_once == 1
+    assert first_took >= 0.9, first_took
+    assert second_took < 0.9, second_took
 
 
 async def test_posted_xml_lands_on_the_feed_topic_as_the_adapter_made_it(
