@@ -89,7 +89,7 @@ class DirectSend:
         self._sync = all(hasattr(self._accumulator, name) for name in (
             "_batches", "_append_batch", "create_builder", "_closed", "_exception"))
         # ... and what send_now() uses.
-        self._can_nudge = all(hasattr(self._accumulator, name) for name in (
+        self._can_send_now = all(hasattr(self._accumulator, name) for name in (
             "_batches", "_waiter_future"))
 
     @staticmethod
@@ -131,7 +131,7 @@ class DirectSend:
         (nothing done) when the accumulator is not aiokafka's.
         """
         acc = self._accumulator
-        if not self._can_nudge:
+        if not self._can_send_now:
             return False
         for batches in acc._batches.values():
             for batch in batches:
@@ -241,7 +241,7 @@ class KafkaPublisher:
         # publish() calls in progress, and (set by the app) how many requests are being
         # handled: those between the two have yet to hand their records over.
         self._publishing = 0
-        self.requests_in_flight: Callable[[], int] | None = None
+        self.requests_in_flight: Callable[[], int] = lambda: self._publishing
         self.sent_at_once = 0  # requests whose records went without the linger
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -430,10 +430,7 @@ class KafkaPublisher:
         return acks, error
 
     def _others_arriving(self) -> bool:
-        """Whether another request has yet to hand its records over (without the app's
-        count of requests in flight: whether another is publishing at all)."""
-        if self.requests_in_flight is None:
-            return self._publishing > 1
+        """Whether another request in flight has yet to hand its records over."""
         return self.requests_in_flight() > self._publishing
 
     async def publish_rejected(self, topic: str, key: bytes, value: bytes) -> None:

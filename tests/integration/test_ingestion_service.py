@@ -84,7 +84,7 @@ async def test_posted_json_lands_on_each_sports_feed_topic_as_the_adapter_made_i
             claim["topic"], claim["partition"], claim["offset"])
 
 
-async def test_a_request_no_other_is_publishing_beside_does_not_wait_out_the_linger(
+async def test_a_request_alone_does_not_wait_out_the_linger(
     kafka_settings: KafkaSettings,
 ) -> None:
     # The linger lets concurrent requests share a batch; a request alone has no one to

@@ -118,7 +118,7 @@ async def test_a_real_producer_has_what_direct_send_uses() -> None:
     assert DirectSend.supports(producer)
     send = DirectSend(producer, CachingPartitioner())
     assert send._sync
-    assert send._can_nudge
+    assert send._can_send_now
 
 
 async def test_send_now_ends_the_linger_of_every_waiting_batch_and_wakes_the_sender() -> None:
