@@ -43,6 +43,16 @@ class Topics:
         names = [self.feed(s) for s in Sport] + [self.updates(s) for s in Sport]
         return [*names, *(self.model(s) for s in Sport), self.rejected]
 
+    def fanout(self) -> list[str]:
+        """The topics every distribution instance reads whole: updates and model."""
+        return [self.updates(s) for s in Sport] + [self.model(s) for s in Sport]
+
+
+def partitions_of(settings: KafkaSettings, topics: Topics, name: str) -> int:
+    """How many partitions ``name`` is created with (``fanout_partitions`` for the
+    updates and model topics, ``partitions`` for the others)."""
+    return settings.fanout_partitions if name in topics.fanout() else settings.partitions
+
 
 async def create_topics(settings: KafkaSettings, topics: Topics | None = None) -> list[str]:
     """Create the missing topics; returns the names created (existing ones are kept)."""
@@ -56,7 +66,8 @@ async def create_topics(settings: KafkaSettings, topics: Topics | None = None) -
         missing = [name for name in topics.all() if name not in existing]
         if missing:
             await admin.create_topics(
-                [NewTopic(n, settings.partitions, settings.replication_factor) for n in missing]
+                [NewTopic(n, partitions_of(settings, topics, n), settings.replication_factor)
+                 for n in missing]
             )
         return missing
     finally:
@@ -79,13 +90,19 @@ async def delete_topics(settings: KafkaSettings, names: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI: ``python -m shared.topics [--partitions N]`` creates every missing topic."""
+    """CLI: ``python -m shared.topics [--partitions N] [--fanout-partitions N]`` creates
+    every missing topic (existing ones keep their partitions)."""
     parser = argparse.ArgumentParser(description="Create the SportsFeed Kafka topics.")
-    parser.add_argument("--partitions", type=int, help="partitions per topic (default: settings)")
+    parser.add_argument("--partitions", type=int,
+                        help="partitions of each feed topic and of rejected (default: settings)")
+    parser.add_argument("--fanout-partitions", type=int,
+                        help="partitions of each updates and model topic (default: settings)")
     args = parser.parse_args(argv)
     settings = KafkaSettings()
     if args.partitions:
         settings = settings.model_copy(update={"partitions": args.partitions})
+    if args.fanout_partitions:
+        settings = settings.model_copy(update={"fanout_partitions": args.fanout_partitions})
     created = asyncio.run(create_topics(settings))
     topics = Topics(settings.topic_prefix).all()
     print(f"topics: {len(topics)} in place, {len(created)} created ({settings.bootstrap})")

@@ -387,13 +387,15 @@ async def wait_ledger(mysql: MySQLSettings, rows: int, within: float) -> float:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     """The whole measurement; returns the figures."""
     tag = f"e2e{uuid.uuid4().hex[:8]}"
-    scope = bench_scope(tag, args.partitions)
+    scope = bench_scope(tag, args.partitions, args.fanout_partitions)
     await scope.create()
     workdir = bench_dir() / "e2e"
     platform = Platform(scope, workdir)
     receiver: asyncio.subprocess.Process | None = None
-    results: dict[str, Any] = {"settings": {k: v for k, v in vars(args).items() if k != "command"},
-                               "loadavg_before": os.getloadavg()}
+    settings = {k: v for k, v in vars(args).items() if k != "command"}
+    settings.update(partitions=scope.kafka.partitions,
+                    fanout_partitions=scope.kafka.fanout_partitions)
+    results: dict[str, Any] = {"settings": settings, "loadavg_before": os.getloadavg()}
     try:
         ingestion = platform.ingestion(**env_of(args.ingestion_env))
         processors = [platform.processor(sport, **env_of(args.processor_env))
@@ -529,14 +531,18 @@ def figures(load: dict[str, Any], received: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def bench_scope(tag: str, partitions: int = 6) -> Scope:
+def bench_scope(tag: str, partitions: int | None = None, fanout_partitions: int | None = None,
+                ) -> Scope:
     """Fresh names on the local stack for one benchmark run (topics, database, Redis
-    prefix, all marked ``bench<tag>``); :func:`cleanup` drops them."""
+    prefix, all marked ``bench<tag>``); :func:`cleanup` drops them. Partitions: the
+    settings' defaults (those ``make topics`` creates) unless given."""
     load_local_env()
     stack = local_endpoints()
+    kafka = KafkaSettings(bootstrap=stack.kafka_bootstrap, topic_prefix=f"bench{tag}.sportsfeed")
+    counts = {k: v for k, v in (("partitions", partitions),
+                                ("fanout_partitions", fanout_partitions)) if v is not None}
     return Scope(
-        kafka=KafkaSettings(bootstrap=stack.kafka_bootstrap, topic_prefix=f"bench{tag}.sportsfeed",
-                            partitions=partitions),
+        kafka=kafka.model_copy(update=counts),
         mysql=MySQLSettings(host=stack.mysql_host, port=stack.mysql_port, user=stack.mysql_user,
                             password=SecretStr(stack.mysql_password),
                             database=f"sportsfeed_bench_{tag}"),
@@ -598,7 +604,9 @@ def markdown(r: dict[str, Any]) -> str:
         f"{s['events']} events of {sports}{'' if one else ' (the sports take turns)'}, odds "
         f"POSTed in batches of {s['batch']} for {s['seconds']:g} s per step (open loop); "
         f"ingestion, {workers} and distribution each in its own process; one WebSocket "
-        f"subscriber to {'the sport' if one else 'all of them'} in another. "
+        f"subscriber to {'the sport' if one else 'all of them'} in another. Partitions: "
+        f"{s.get('partitions', 6)} per feed topic, {s.get('fanout_partitions', 6)} per updates "
+        "and model topic. "
         f"Goal at {goal['rate']:,.0f} msg/s: p99 < {GOALS['p99_ms']:g} ms, **{met}**.",
         "",
         table(rows, ("msg/s offered", "sent", "delivered", "delivered msg/s", "p50 ms", "p99 ms",
@@ -670,7 +678,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=1000, help="events the odds move")
     parser.add_argument("--sports", nargs="+", choices=SPORTS, default=SPORTS,
                         help="one processor per sport; event n is of sport n %% len(sports)")
-    parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--partitions", type=int, default=None,
+                        help="partitions of each feed topic (default: the settings', 6)")
+    parser.add_argument("--fanout-partitions", type=int, default=None,
+                        help="partitions of each updates and model topic (default: the "
+                             "settings', 1)")
     parser.add_argument("--report", default="e2e", help="report name (.data/bench/<name>.*)")
     parser.add_argument("--drain", type=float, default=90.0,
                         help="seconds to wait for the ledger after the load")

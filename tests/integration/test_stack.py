@@ -15,6 +15,7 @@ from typing import Any
 import aiomysql
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import SecretStr
 
 from shared.codec import decode_message, encode_message, message_key
@@ -105,6 +106,34 @@ async def test_canonical_message_round_trips_through_kafka(kafka_settings: Kafka
     assert isinstance(received.body, OddsBody)
     assert received.body.markets[0].outcomes[1].price == Decimal("3.40")
     assert isinstance(received.body.markets[0].outcomes[1].price, Decimal)
+
+
+async def test_topics_are_created_with_the_partitions_of_their_role(
+    stack_endpoints: StackEndpoints,
+) -> None:
+    """Feed topics (and rejected) get ``partitions``, updates and model topics
+    ``fanout_partitions``; an existing topic keeps what it has."""
+    from shared.topics import Topics, create_topics, delete_topics
+
+    settings = KafkaSettings(bootstrap=stack_endpoints.kafka_bootstrap,
+                             topic_prefix=f"t{uuid.uuid4().hex[:10]}.sportsfeed",
+                             partitions=3, fanout_partitions=2)
+    topics = Topics(settings.topic_prefix)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
+    await admin.start()
+    try:
+        assert sorted(await create_topics(settings)) == sorted(topics.all())
+        assert await create_topics(settings.model_copy(update={"fanout_partitions": 5})) == []
+        described = await admin.describe_topics(topics.all())
+        counts = {t["topic"]: len(t["partitions"]) for t in described}
+    finally:
+        await delete_topics(settings, topics.all())
+        await admin.close()
+    for sport in Sport:
+        assert counts[topics.feed(sport)] == 3
+        assert counts[topics.updates(sport)] == 2
+        assert counts[topics.model(sport)] == 2
+    assert counts[topics.rejected] == 3
 
 
 # --- MySQL: migrations ----------------------------------------------------------------
