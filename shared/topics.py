@@ -48,12 +48,6 @@ class Topics:
         return [self.updates(s) for s in Sport] + [self.model(s) for s in Sport]
 
 
-def partitions_of(settings: KafkaSettings, topics: Topics, name: str) -> int:
-    """How many partitions ``name`` is created with (``fanout_partitions`` for the
-    updates and model topics, ``partitions`` for the others)."""
-    return settings.fanout_partitions if name in topics.fanout() else settings.partitions
-
-
 async def create_topics(settings: KafkaSettings, topics: Topics | None = None) -> list[str]:
     """Create the missing topics; returns the names created (existing ones are kept)."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -65,10 +59,13 @@ async def create_topics(settings: KafkaSettings, topics: Topics | None = None) -
         existing = set(await admin.list_topics())
         missing = [name for name in topics.all() if name not in existing]
         if missing:
-            await admin.create_topics(
-                [NewTopic(n, partitions_of(settings, topics, n), settings.replication_factor)
-                 for n in missing]
-            )
+            # The updates and model topics get fanout_partitions, the others partitions.
+            fanout = set(topics.fanout())
+            await admin.create_topics([
+                NewTopic(n, settings.fanout_partitions if n in fanout else settings.partitions,
+                         settings.replication_factor)
+                for n in missing
+            ])
         return missing
     finally:
         await admin.close()

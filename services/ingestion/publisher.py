@@ -392,10 +392,9 @@ class KafkaPublisher:
             # is on its way to handing records over, no one will share it soon: the
             # batches go at once. A request that comes while they are on the way queues
             # behind their produce request anyway (one in flight per broker).
-            if (futures and not self._others_arriving() and direct is not None
-                    and direct.send_now()):
-                self.sent_at_once += 1
             if futures:
+                if direct is not None and not self._others_arriving() and direct.send_now():
+                    self.sent_at_once += 1
                 await _acknowledged(
                     futures,
                     self._settings.publish_timeout_s if deadline_s is None else deadline_s,
