@@ -182,3 +182,23 @@ def test_stolen_time_is_reported_apart_from_the_machines_busy_time() -> None:
     busy, stolen = machine_cpu_seconds()
     assert busy > 0
     assert stolen >= 0
+
+
+def test_a_measuring_process_runs_without_the_collector_and_gets_it_back() -> None:
+    import gc
+
+    from tests.bench.bench_e2e import instrument_without_collector
+
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    with instrument_without_collector():
+        assert not gc.isenabled()
+        assert gc.get_freeze_count() > frozen  # what existed is out of every collection
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    try:
+        with instrument_without_collector():
+            raise RuntimeError("the measurement failed")
+    except RuntimeError:
+        pass
+    assert gc.isenabled()
