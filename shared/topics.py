@@ -40,8 +40,7 @@ class Topics:
 
     def all(self) -> list[str]:
         """Every topic the platform uses."""
-        names = [self.feed(s) for s in Sport] + [self.updates(s) for s in Sport]
-        return [*names, *(self.model(s) for s in Sport), self.rejected]
+        return [*(self.feed(s) for s in Sport), *self.fanout(), self.rejected]
 
     def fanout(self) -> list[str]:
         """The topics every distribution instance reads whole: updates and model."""
